@@ -1,0 +1,137 @@
+import Foundation
+import HummingbirdBcrypt
+
+/// Why a directory file could not be used; the description names the file and the field.
+public struct DirectoryFileError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let field: String
+    public let problem: String
+
+    public var description: String { "directory file \(file): \(field): \(problem)" }
+}
+
+extension Directory {
+    /// Loads a directory JSON file (see README "Directory file").
+    public static func load(file path: String) throws -> Directory {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw DirectoryFileError(file: path, field: "(file)", problem: "cannot be read (\(error.localizedDescription))")
+        }
+        return try parse(data, file: path)
+    }
+
+    /// Parses directory JSON; `file` only names the source in errors.
+    public static func parse(_ data: Data, file: String) throws -> Directory {
+        func fail(_ field: String, _ problem: String) -> DirectoryFileError {
+            DirectoryFileError(file: file, field: field, problem: problem)
+        }
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw fail("(file)", "is not valid JSON")
+        }
+        guard let object = root as? [String: Any] else { throw fail("(file)", "must be a JSON object") }
+        guard let userList = object["users"] as? [Any] else { throw fail("users", "must be an array of users") }
+        let workgroupList = object["workgroups"] ?? [Any]()
+        guard let workgroupArray = workgroupList as? [Any] else { throw fail("workgroups", "must be an array") }
+
+        func string(_ value: Any?, _ field: String, required: Bool = true) throws -> String? {
+            guard let value, !(value is NSNull) else {
+                if required { throw fail(field, "is missing") }
+                return nil
+            }
+            guard let text = value as? String, !text.isEmpty else { throw fail(field, "must be a non-empty string") }
+            return text
+        }
+        func bool(_ value: Any?, _ field: String) throws -> Bool {
+            guard let value else { return false }
+            // JSONSerialization gives NSNumber for both numbers and booleans; accept only true/false.
+            guard let number = value as? NSNumber, CFGetTypeIDIfBool(number) else { throw fail(field, "must be true or false") }
+            return number.boolValue
+        }
+
+        var users: [DirectoryUser] = []
+        var seen = Set<String>()
+        for (index, entry) in userList.enumerated() {
+            let at = "users[\(index)]"
+            guard let user = entry as? [String: Any] else { throw fail(at, "must be an object") }
+            guard let userId = try string(user["userId"], "\(at).userId") else { continue }
+            guard seen.insert(userId).inserted else { throw fail("\(at).userId", "'\(userId)' appears twice") }
+            let displayName = try string(user["displayName"], "\(at).displayName", required: false) ?? userId
+            guard let hash = try string(user["passwordHash"], "\(at).passwordHash") else { continue }
+            guard Directory.isBcryptHash(hash) else {
+                throw fail("\(at).passwordHash", "must be a bcrypt hash ($2a$/$2b$/$2y$, e.g. from `openicws hash-password`)")
+            }
+            var rights = UserRights(canRequestAssistanceFromSupervisor: false, showAssistanceButton: false)
+            if let rawRights = user["rights"] {
+                guard let rightsObject = rawRights as? [String: Any] else { throw fail("\(at).rights", "must be an object") }
+                rights.canRequestAssistanceFromSupervisor = try bool(
+                    rightsObject["canRequestAssistanceFromSupervisor"], "\(at).rights.canRequestAssistanceFromSupervisor")
+                rights.showAssistanceButton = try bool(rightsObject["showAssistanceButton"], "\(at).rights.showAssistanceButton")
+            }
+            users.append(DirectoryUser(userId: userId, displayName: displayName, passwordHash: hash, rights: rights))
+        }
+
+        var workgroups: [Workgroup] = []
+        var seenGroups = Set<String>()
+        for (index, entry) in workgroupArray.enumerated() {
+            let at = "workgroups[\(index)]"
+            guard let group = entry as? [String: Any] else { throw fail(at, "must be an object") }
+            guard let name = try string(group["name"], "\(at).name") else { continue }
+            guard seenGroups.insert(name).inserted else { throw fail("\(at).name", "'\(name)' appears twice") }
+            func userIds(_ key: String) throws -> [String] {
+                guard let raw = group[key] else { return [] }
+                guard let list = raw as? [Any] else { throw fail("\(at).\(key)", "must be an array of user ids") }
+                return try list.enumerated().map { offset, item in
+                    guard let id = item as? String else { throw fail("\(at).\(key)[\(offset)]", "must be a user id string") }
+                    guard seen.contains(id) else { throw fail("\(at).\(key)[\(offset)]", "unknown user '\(id)'") }
+                    return id
+                }
+            }
+            workgroups.append(Workgroup(name: name, members: try userIds("members"), supervisors: try userIds("supervisors")))
+        }
+        return Directory(users: users, workgroups: workgroups)
+    }
+
+    /// Whether `hash` has the shape of a bcrypt hash with a cost Bcrypt accepts.
+    static func isBcryptHash(_ hash: String) -> Bool {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0].isEmpty, ["2a", "2b", "2y"].contains(parts[1]),
+            let cost = Int(parts[2]), (4...31).contains(cost), parts[3].count == 53
+        else { return false }
+        return true
+    }
+
+    /// The embedded demo directory: every password is `1234`.
+    public static func demo() -> Directory {
+        // Hashed at start so no secret is stored in the binary; cost 4 keeps start-up and logins quick.
+        let hash = Bcrypt.hash("1234", cost: 4)
+        let both = UserRights(canRequestAssistanceFromSupervisor: true, showAssistanceButton: true)
+        func user(_ id: String, _ name: String, _ rights: UserRights = both) -> DirectoryUser {
+            DirectoryUser(userId: id, displayName: name, passwordHash: hash, rights: rights)
+        }
+        return Directory(
+            users: [
+                user("agent1", "Agent One"), user("agent2", "Agent Two"), user("agent3", "Agent Three"),
+                user("agent4", "Agent Four", UserRights(canRequestAssistanceFromSupervisor: false, showAssistanceButton: true)),
+                user("supervisor1", "Supervisor One"), user("supervisor2", "Supervisor Two"),
+            ],
+            workgroups: [
+                Workgroup(name: "Support", members: ["agent1", "agent2", "agent3"], supervisors: ["supervisor1", "supervisor2"]),
+                Workgroup(name: "Sales", members: ["agent3", "agent4"], supervisors: ["supervisor2"]),
+            ])
+    }
+}
+
+/// True when the NSNumber came from a JSON `true`/`false` rather than a number.
+private func CFGetTypeIDIfBool(_ number: NSNumber) -> Bool {
+    #if canImport(Darwin)
+    return CFGetTypeID(number) == CFBooleanGetTypeID()
+    #else
+    // On Linux JSONSerialization yields NSNumber whose objCType is "c" for booleans.
+    return String(cString: number.objCType) == "c"
+    #endif
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HummingbirdBcrypt
+
+/// What a user may do (ICWS rights that matter for agent assistance).
+public struct UserRights: Codable, Sendable, Equatable {
+    public var canRequestAssistanceFromSupervisor: Bool
+    public var showAssistanceButton: Bool
+
+    public init(canRequestAssistanceFromSupervisor: Bool, showAssistanceButton: Bool) {
+        self.canRequestAssistanceFromSupervisor = canRequestAssistanceFromSupervisor
+        self.showAssistanceButton = showAssistanceButton
+    }
+}
+
+/// A user of the directory.
+public struct DirectoryUser: Sendable, Equatable {
+    public var userId: String
+    public var displayName: String
+    public var passwordHash: String
+    public var rights: UserRights
+}
+
+/// A workgroup: its member agents and its supervisors.
+public struct Workgroup: Sendable, Equatable {
+    public var name: String
+    public var members: [String]
+    public var supervisors: [String]
+}
+
+/// Users and workgroups, immutable once loaded.
+public struct Directory: Sendable {
+    public let users: [String: DirectoryUser]
+    public let workgroups: [String: Workgroup]
+    /// Workgroup names by member user id.
+    public let memberships: [String: Set<String>]
+    /// Workgroup names by supervisor user id.
+    public let supervision: [String: Set<String>]
+
+    public init(users: [DirectoryUser], workgroups: [Workgroup]) {
+        self.users = Dictionary(users.map { ($0.userId, $0) }, uniquingKeysWith: { first, _ in first })
+        self.workgroups = Dictionary(workgroups.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var memberships: [String: Set<String>] = [:]
+        var supervision: [String: Set<String>] = [:]
+        for workgroup in workgroups {
+            for member in workgroup.members { memberships[member, default: []].insert(workgroup.name) }
+            for supervisor in workgroup.supervisors { supervision[supervisor, default: []].insert(workgroup.name) }
+        }
+        self.memberships = memberships
+        self.supervision = supervision
+    }
+
+    /// The user, looked up by id.
+    public func user(_ userId: String) -> DirectoryUser? { users[userId] }
+
+    /// Whether `userId` supervises `workgroup`.
+    public func supervises(_ userId: String, _ workgroup: String) -> Bool {
+        supervision[userId]?.contains(workgroup) ?? false
+    }
+
+    /// Whether `userId` is a member agent of `workgroup`.
+    public func isMember(_ userId: String, of workgroup: String) -> Bool {
+        memberships[userId]?.contains(workgroup) ?? false
+    }
+
+    /// Checks a password against the user's bcrypt hash (any cost; `$2a$`, `$2b$`, `$2y$`).
+    ///
+    /// Slow by design: call it off the event loop.
+    public func verifyPassword(_ password: String, for userId: String) -> DirectoryUser? {
+        guard let user = users[userId] else {
+            // Spend comparable time on unknown users so the answer does not reveal which ids exist.
+            _ = Bcrypt.verify(password, hash: Directory.timingHash)
+            return nil
+        }
+        var hash = user.passwordHash
+        if hash.hasPrefix("$2y$") { hash = "$2b$" + hash.dropFirst(4) }
+        return Bcrypt.verify(password, hash: hash) ? user : nil
+    }
+
+    private static let timingHash = Bcrypt.hash("openicws-timing", cost: 4)
+}

@@ -1,0 +1,96 @@
+import ICWSModel
+
+/// A typed ICWS failure; the server renders it in one place as status + body + headers.
+public struct ICWSError: Error, Sendable, Equatable {
+    /// The HTTP status code.
+    public var status: Int
+    /// The wire body.
+    public var body: ICWSErrorBody
+
+    public init(status: Int, body: ICWSErrorBody) {
+        self.status = status
+        self.body = body
+    }
+
+    init(_ status: Int, _ errorId: String?, _ message: String, errorCode: Int? = nil) {
+        self.init(status: status, body: ICWSErrorBody(errorId: errorId, errorCode: errorCode, message: message))
+    }
+
+    // MARK: 400
+
+    public static let authenticationFailure = ICWSError(
+        400, "error.request.connection.authenticationFailure", "The authentication process failed.",
+        errorCode: -2_147_221_503)
+
+    public static func invalidRepresentation(_ message: String) -> ICWSError {
+        ICWSError(400, "error.request.invalidRepresentation", message)
+    }
+
+    public static func missingProperty(_ name: String) -> ICWSError {
+        ICWSError(status: 400, body: ICWSErrorBody(
+            type: ICWSType.missingPropertyError, errorId: "error.request.invalidRepresentation.missingProperty",
+            message: "The required property '\(name)' is missing.", propertyName: name))
+    }
+
+    public static func invalidProperty(_ name: String, _ why: String) -> ICWSError {
+        ICWSError(status: 400, body: ICWSErrorBody(
+            type: ICWSType.invalidPropertyError, errorId: "error.request.invalidRepresentation.invalidProperty",
+            message: "The property '\(name)' is invalid: \(why)", propertyName: name))
+    }
+
+    public static func invalidHeader(_ name: String) -> ICWSError {
+        ICWSError(400, "error.request.invalidHeader", "The required header '\(name)' is missing or invalid.")
+    }
+
+    /// An assistance rule was broken (spec §6); `reason` is the last part of the errorId.
+    public static func assistance(_ reason: String, _ message: String) -> ICWSError {
+        ICWSError(400, "error.request.assistance.\(reason)", message)
+    }
+
+    /// A plain 400 with no errorId beyond the generic one (used where ICWS documents 400 only).
+    public static func badRequest(_ message: String) -> ICWSError {
+        ICWSError(400, "error.request.invalid", message)
+    }
+
+    // MARK: 401
+
+    public static let sessionRequired = ICWSError(401, nil, "This request requires a session ID!", errorCode: 1)
+    public static let csrfTokenMissing = ICWSError(
+        401, nil, "An authentication token was expected in the request, but not found.", errorCode: 2)
+    public static let cookieMissing = ICWSError(
+        401, nil, "A session cookie was expected in the request, but not found or not valid.", errorCode: 4)
+    public static let sessionEnded = ICWSError(
+        401, "error.request.connection.authenticationFailure", "Session Identifier is invalid",
+        errorCode: -2_147_221_499)
+
+    // MARK: 403 and later
+
+    public static func accessDenied(_ message: String) -> ICWSError {
+        ICWSError(403, "error.request.accessDenied", message, errorCode: 7)
+    }
+
+    public static func notFound(_ message: String) -> ICWSError {
+        ICWSError(404, "error.request.notFound", message)
+    }
+
+    public static let methodNotAllowed = ICWSError(
+        405, "error.request.accessDenied.httpMethodNotAllowed", "The HTTP method is not supported on this resource.")
+
+    public static func conflict(_ errorId: String, _ message: String) -> ICWSError {
+        ICWSError(409, errorId, message)
+    }
+
+    public static func gone(_ message: String) -> ICWSError {
+        ICWSError(410, "error.request.gone", message)
+    }
+
+    public static let internalError = ICWSError(500, "error.server.internal", "An internal error occurred.")
+
+    /// The store could not commit or read: nothing was changed, the client may retry.
+    public static let storeUnavailable = ICWSError(
+        503, "error.server.unavailable", "The server cannot store the change right now; nothing was changed. Retry later.")
+
+    public static let notAcceptingConnections = ICWSError(status: 503, body: ICWSErrorBody(
+        errorId: "error.server.notAcceptingConnections", message: "The server is not accepting connections.",
+        alternateHostList: []))
+}

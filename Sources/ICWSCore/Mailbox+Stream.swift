@@ -1,0 +1,108 @@
+import Foundation
+
+/// What an event stream should do next.
+public enum StreamEvent: Sendable {
+    /// Write these messages.
+    case messages([MailboxEntry])
+    /// Nothing new: write a keep-alive comment.
+    case ping
+    /// Stop: the session ended, a newer stream took over, or the client went away.
+    case end
+}
+
+extension Mailbox {
+    /// Makes a new stream the one that receives messages; an older stream of the session ends.
+    public func attachStream() -> UInt64 {
+        let (token, waiter) = state.withLock { state -> (UInt64, CheckedContinuation<Void, Never>?) in
+            state.streamOwner += 1
+            state.pingRequested = false
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return (state.streamOwner, waiter)
+        }
+        waiter?.resume()
+        return token
+    }
+
+    /// Ends the stream `token` (its client went away); queued messages stay for the next reader.
+    public func detachStream(_ token: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.streamOwner == token { state.streamOwner += 1 }
+            guard state.waiter?.owner == token else { return nil }
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Asks the waiting stream to write a keep-alive.
+    public func requestPing() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.pingRequested = true
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Waits for the next thing stream `token` should do. Messages returned are kept for replay.
+    public func nextStreamEvent(_ token: UInt64) async -> StreamEvent {
+        while true {
+            let event = state.withLock { state -> StreamEvent? in
+                if state.streamOwner != token { return .end }
+                if !state.queue.isEmpty {
+                    let entries = state.queue
+                    state.queue.removeAll(keepingCapacity: true)
+                    state.replay.append(contentsOf: entries)
+                    if state.replay.count > replayCapacity {
+                        let drop = state.replay.count - replayCapacity
+                        state.evictedThrough = state.replay[drop - 1].sequence
+                        state.replay.removeFirst(drop)
+                    }
+                    return .messages(entries)
+                }
+                if state.closure != nil { return .end }
+                if state.pingRequested {
+                    state.pingRequested = false
+                    return .ping
+                }
+                return nil
+            }
+            if let event { return event }
+            if Task.isCancelled { return .end }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if Task.isCancelled || state.streamOwner != token || !state.queue.isEmpty
+                            || state.closure != nil || state.pingRequested
+                        {
+                            return true
+                        }
+                        state.waiter = (token, continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard state.waiter?.owner == token else { return nil }
+                    let waiter = state.waiter?.continuation
+                    state.waiter = nil
+                    return waiter
+                }
+                waiter?.resume()
+            }
+        }
+    }
+
+    /// The messages after `lastEventId` that were already sent to a stream, or nil when some of them
+    /// fell out of the replay buffer (the client then needs fresh snapshots).
+    public func replay(after lastEventId: UInt64) -> [MailboxEntry]? {
+        state.withLock { state in
+            guard lastEventId >= state.evictedThrough, lastEventId < state.nextSequence else { return nil }
+            return state.replay.filter { $0.sequence > lastEventId }
+        }
+    }
+}

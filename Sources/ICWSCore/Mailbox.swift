@@ -1,0 +1,156 @@
+import Foundation
+import Synchronization
+
+/// Which watch a queued message belongs to, so a slow consumer's deltas can be collapsed per watch.
+public enum WatchKey: Hashable, Sendable {
+    case agentAssistance
+    case agentAssistanceDetails(String)
+    case supervisorAssistance
+    case supervisorAssistanceDetails(String)
+    case queue(String)
+    /// Connection messages, never collapsed.
+    case connection
+}
+
+/// A message ready for the wire: its JSON encoded once.
+public struct OutboundMessage: Sendable {
+    public let watch: WatchKey
+    public let isDelta: Bool
+    public let json: [UInt8]
+
+    public init(watch: WatchKey, isDelta: Bool, json: [UInt8]) {
+        self.watch = watch
+        self.isDelta = isDelta
+        self.json = json
+    }
+}
+
+/// A queued message with its per-session sequence number (the SSE `id`).
+public struct MailboxEntry: Sendable {
+    public let sequence: UInt64
+    public let message: OutboundMessage
+}
+
+/// One session's bounded message queue.
+///
+/// The core pushes; a poll drains it, or one event stream at a time takes from it. A bounded
+/// replay buffer keeps what streams were sent so a reconnect with `Last-Event-ID` loses nothing.
+public final class Mailbox: Sendable {
+    /// What a push did.
+    public enum PushResult: Sendable, Equatable {
+        case queued
+        /// The queue is full; nothing was queued. The caller collapses a watch into a snapshot.
+        case full
+        case closed
+    }
+
+    /// Why a mailbox closed.
+    public struct Closure: Sendable, Equatable {
+        public let reason: String
+    }
+
+    struct State {
+        var queue: [MailboxEntry] = []
+        var nextSequence: UInt64 = 1
+        var replay: [MailboxEntry] = []
+        /// The highest sequence that fell out of the replay buffer.
+        var evictedThrough: UInt64 = 0
+        var closure: Closure?
+        /// The stream that currently owns delivery; a newer stream takes over.
+        var streamOwner: UInt64 = 0
+        var waiter: (owner: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var pingRequested = false
+    }
+
+    /// How many messages may wait.
+    public let capacity: Int
+    /// How many sent messages are kept for replay.
+    public let replayCapacity: Int
+    let state = Mutex(State())
+
+    public init(capacity: Int = 1_000, replayCapacity: Int = 1_000) {
+        self.capacity = capacity
+        self.replayCapacity = replayCapacity
+    }
+
+    /// Queues a message unless full or closed.
+    @discardableResult
+    public func push(_ message: OutboundMessage) -> PushResult {
+        let (result, waiter) = state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?) in
+            if state.closure != nil { return (.closed, nil) }
+            if state.queue.count >= capacity { return (.full, nil) }
+            state.queue.append(MailboxEntry(sequence: state.nextSequence, message: message))
+            state.nextSequence += 1
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return (.queued, waiter)
+        }
+        waiter?.resume()
+        return result
+    }
+
+    /// Removes every queued message of `watch` and queues `snapshot` in their place.
+    ///
+    /// Returns false when, even so, there is no room (other watches fill the queue).
+    public func collapse(_ watch: WatchKey, into snapshot: OutboundMessage) -> Bool {
+        let (done, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            if state.closure != nil { return (true, nil) }
+            state.queue.removeAll { $0.message.watch == watch }
+            guard state.queue.count < capacity else { return (false, nil) }
+            state.queue.append(MailboxEntry(sequence: state.nextSequence, message: snapshot))
+            state.nextSequence += 1
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return (true, waiter)
+        }
+        waiter?.resume()
+        return done
+    }
+
+    /// Replaces the whole queue with `snapshots` (one per watch), for when collapsing one watch is not enough.
+    public func replaceAll(with snapshots: [OutboundMessage]) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.closure != nil { return nil }
+            state.queue.removeAll()
+            for snapshot in snapshots.prefix(capacity) {
+                state.queue.append(MailboxEntry(sequence: state.nextSequence, message: snapshot))
+                state.nextSequence += 1
+            }
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Takes every queued message (the destructive short poll).
+    public func drain() -> [MailboxEntry] {
+        state.withLock { state in
+            let entries = state.queue
+            state.queue.removeAll(keepingCapacity: true)
+            return entries
+        }
+    }
+
+    /// How many messages wait.
+    public var count: Int { state.withLock { $0.queue.count } }
+
+    /// Closes the mailbox after queueing a last message (e.g. `connectionStateChangeMessage`).
+    public func close(reason: String, lastMessage: OutboundMessage?) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.closure == nil else { return nil }
+            if let lastMessage {
+                state.queue.append(MailboxEntry(sequence: state.nextSequence, message: lastMessage))
+                state.nextSequence += 1
+            }
+            state.closure = Closure(reason: reason)
+            let waiter = state.waiter?.continuation
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Whether the mailbox was closed.
+    public var isClosed: Bool { state.withLock { $0.closure != nil } }
+}

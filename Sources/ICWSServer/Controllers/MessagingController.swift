@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ICWSCore
+import ICWSModel
+import NIOCore
+
+/// Messages (short poll or event stream), heartbeat, and the subscription resources.
+struct MessagingController {
+    let center: ContactCenter
+    let configuration: ServerConfiguration
+    let streams: EventStreams
+
+    func addRoutes(to group: RouterGroup<ICWSRequestContext>) {
+        group.resource("/messaging/messages", get: messages)
+        group.resource("/messaging/heartbeat", post: { _, _ in ICWSResponse.empty(.noContent) })
+        let base = "/messaging/subscriptions"
+        group.resource("\(base)/interactions/agent-assistance", put: subscribe { _ in .agentAssistance }, delete: unsubscribe { _ in .agentAssistance })
+        group.resource(
+            "\(base)/interactions/agent-assistance/:assistanceId",
+            put: subscribe { .agentAssistanceDetails($0.parameters.get("assistanceId") ?? "") },
+            delete: unsubscribe { .agentAssistanceDetails($0.parameters.get("assistanceId") ?? "") })
+        group.resource(
+            "\(base)/interactions/supervisor-assistance",
+            put: supervisorFeature(subscribe { _ in .supervisorAssistance }),
+            delete: supervisorFeature(unsubscribe { _ in .supervisorAssistance }))
+        group.resource(
+            "\(base)/interactions/supervisor-assistance/:assistanceId",
+            put: supervisorFeature(subscribe { .supervisorAssistanceDetails($0.parameters.get("assistanceId") ?? "") }),
+            delete: supervisorFeature(unsubscribe { .supervisorAssistanceDetails($0.parameters.get("assistanceId") ?? "") }))
+        group.resource("\(base)/queues/:subscriptionId", put: subscribeQueue, delete: unsubscribe { .queue($0.parameters.get("subscriptionId") ?? "") })
+    }
+
+    func supervisorFeature(_ handler: @escaping ICWSHandler) -> ICWSHandler {
+        requiringFeature(configuration.features, "interactions", 10, handler)
+    }
+
+    @Sendable func messages(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        let session = try context.requireSession()
+        let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
+        if accept.contains("text/event-stream") && configuration.features.supports("messaging", 2) {
+            return streams.stream(for: session, request: request, context: context)
+        }
+        let entries = session.mailbox.drain()
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(entries.reduce(2) { $0 + $1.message.json.count + 1 })
+        buffer.writeInteger(UInt8(ascii: "["))
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            buffer.writeBytes(entry.message.json)
+        }
+        buffer.writeInteger(UInt8(ascii: "]"))
+        return ICWSResponse.json(bytes: buffer.readableBytesView)
+    }
+
+    func subscribe(_ key: @escaping @Sendable (ICWSRequestContext) -> WatchKey) -> ICWSHandler {
+        { _, context in
+            let session = try context.requireSession()
+            try await center.subscribe(sessionId: session.id, to: key(context))
+            return ICWSResponse.empty(.noContent)
+        }
+    }
+
+    func unsubscribe(_ key: @escaping @Sendable (ICWSRequestContext) -> WatchKey) -> ICWSHandler {
+        { _, context in
+            let session = try context.requireSession()
+            try await center.unsubscribe(sessionId: session.id, from: key(context))
+            return ICWSResponse.empty(.noContent)
+        }
+    }
+
+    @Sendable func subscribeQueue(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        let session = try context.requireSession()
+        let subscriptionId = context.parameters.get("subscriptionId") ?? ""
+        let body = try await JSONBody.read(request, context: context)
+        guard let rawQueues = try body.array("queueIds") else { throw ICWSError.missingProperty("queueIds") }
+        let queues = try rawQueues.map { raw -> QueueId in
+            guard let object = raw as? [String: Any] else { throw ICWSError.invalidProperty("queueIds", "each entry must be an object") }
+            let entry = JSONBody(object: object)
+            guard let type = try entry.int("queueType") else { throw ICWSError.missingProperty("queueType") }
+            return QueueId(queueType: type, queueName: try entry.requiredString("queueName"))
+        }
+        let attributes = try (body.array("attributeNames") ?? []).map { raw -> String in
+            guard let name = raw as? String else { throw ICWSError.invalidProperty("attributeNames", "must be an array of strings") }
+            return name
+        }
+        try await center.subscribe(sessionId: session.id, to: .queue(subscriptionId), queue: (queues, attributes))
+        return ICWSResponse.empty(.ok)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ICWSCore
+import Logging
+import Metrics
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Server-sent event streams on `GET /icws/{sid}/messaging/messages`, and their keep-alive pings.
+final class EventStreams: Sendable {
+    let center: ContactCenter
+    let configuration: ServerConfiguration
+    private let live = Mutex<(next: UInt64, streams: [UInt64: Session])>((0, [:]))
+    private let gauge = Gauge(label: "openicws_sse_streams")
+    private let delivered = Counter(label: "openicws_messages_delivered_total", dimensions: [("via", "sse")])
+
+    init(center: ContactCenter, configuration: ServerConfiguration) {
+        self.center = center
+        self.configuration = configuration
+    }
+
+    /// How many streams are open.
+    var count: Int { live.withLock { $0.streams.count } }
+
+    /// Every session with an open stream.
+    var sessions: [Session] { live.withLock { Array($0.streams.values) } }
+
+    /// Asks every open stream to write `:ping`.
+    func pingAll() {
+        for session in sessions { session.mailbox.requestPing() }
+    }
+
+    func stream(for session: Session, request: Request, context: ICWSRequestContext) -> Response {
+        let lastEventId = request.headers[.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        let headers: HTTPFields = [.contentType: "text/event-stream", .init("X-Accel-Buffering")!: "no"]
+        let logger = context.logger
+        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
+            let mailbox = session.mailbox
+            let token = mailbox.attachStream()
+            let key = live.withLock { live in
+                live.next += 1
+                live.streams[live.next] = session
+                return live.next
+            }
+            session.streamOpened(1)
+            gauge.record(count)
+            logger.debug("stream opened", metadata: ["sessionId": "\(session.id)"])
+            defer {
+                live.withLock { _ = $0.streams.removeValue(forKey: key) }
+                session.streamOpened(-1)
+                session.touch(Date())
+                gauge.record(count)
+            }
+            do {
+                try await request.body.consumeWithInboundCloseHandler { _ in
+                    try await writer.write(ByteBuffer(string: "retry: \(configuration.sseRetryMilliseconds)\n\n"))
+                    if let lastEventId {
+                        if let missed = mailbox.replay(after: lastEventId) {
+                            if !missed.isEmpty { try await writer.write(Self.encode(missed)) }
+                        } else {
+                            try? await center.resnapshot(sessionId: session.id)
+                        }
+                    }
+                    loop: while true {
+                        switch await mailbox.nextStreamEvent(token) {
+                        case .messages(let entries):
+                            try await writer.write(Self.encode(entries))
+                            delivered.increment(by: entries.count)
+                        case .ping:
+                            try await writer.write(ByteBuffer(string: ":ping\n\n"))
+                        case .end:
+                            break loop
+                        }
+                    }
+                } onInboundClosed: {
+                    mailbox.detachStream(token)
+                }
+            } catch {
+                mailbox.detachStream(token)
+                logger.debug("stream ended", metadata: ["sessionId": "\(session.id)", "error": "\(error)"])
+            }
+            try? await writer.finish(nil)
+        })
+    }
+
+    /// `id: <seq>\ndata: <json>\n\n` per message, no `event:` name.
+    static func encode(_ entries: [MailboxEntry]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(entries.reduce(0) { $0 + $1.message.json.count + 32 })
+        for entry in entries {
+            buffer.writeString("id: \(entry.sequence)\ndata: ")
+            buffer.writeBytes(entry.message.json)
+            buffer.writeString("\n\n")
+        }
+        return buffer
+    }
+}
+

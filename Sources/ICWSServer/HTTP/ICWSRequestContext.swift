@@ -1,0 +1,24 @@
+import HTTPTypes
+import Hummingbird
+import ICWSCore
+import Logging
+
+/// The request context: Hummingbird's core storage plus the authenticated ICWS session.
+public struct ICWSRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `SessionMiddleware` on `/icws/{sid}/…` routes.
+    public var session: Session?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// ICWS bodies are small; anything larger is refused before it is read.
+    public var maxUploadSize: Int { 64 * 1024 }
+
+    /// The session, or 401 when the route was reached without one (a routing bug, not a client error).
+    func requireSession() throws -> Session {
+        guard let session else { throw ICWSError.sessionRequired }
+        return session
+    }
+}

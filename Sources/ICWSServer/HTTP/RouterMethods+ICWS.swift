@@ -1,0 +1,30 @@
+import HTTPTypes
+import Hummingbird
+import ICWSCore
+
+/// A route handler that returns a finished response.
+typealias ICWSHandler = @Sendable (Request, ICWSRequestContext) async throws -> Response
+
+extension RouterMethods where Context == ICWSRequestContext {
+    /// Registers a resource's handlers; the other ICWS methods on the same path answer 405.
+    @discardableResult
+    func resource(
+        _ path: RouterPath, get: ICWSHandler? = nil, put: ICWSHandler? = nil, post: ICWSHandler? = nil,
+        delete: ICWSHandler? = nil
+    ) -> Self {
+        let handlers: [(HTTPRequest.Method, ICWSHandler?)] = [(.get, get), (.put, put), (.post, post), (.delete, delete)]
+        for (method, handler) in handlers {
+            on(path, method: method, use: handler ?? { _, _ in throw ICWSError.methodNotAllowed })
+        }
+        return self
+    }
+}
+
+/// Wraps a handler of a resource newer than an emulated feature version: 410 with an ICWS error.
+func requiringFeature(_ features: FeatureVersions, _ feature: String, _ version: Int, _ handler: @escaping ICWSHandler) -> ICWSHandler {
+    guard !features.supports(feature, version) else { return handler }
+    let emulated = features.version(of: feature)
+    return { _, _ in
+        throw ICWSError.gone("This resource needs \(feature) \(version); the server emulates \(feature) \(emulated).")
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import ICWSCore
+import ICWSStore
+import Logging
+import Metrics
+import NIOCore
+import ServiceLifecycle
+
+/// The whole server: the domain, the sessions, the streams and the HTTP application around them.
+public struct OpenICWS: Sendable {
+    public let configuration: ServerConfiguration
+    public let center: ContactCenter
+    public let registry: SessionRegistry
+    public let store: any AssistanceStore
+    public let clock: any ICWSClock
+    let streams: EventStreams
+    let logger: Logger
+
+    /// Opens the store (SQLite in `configuration.dataDirectory` unless `store` is given) and loads the directory.
+    public static func make(
+        configuration: ServerConfiguration, directory: Directory, store givenStore: (any AssistanceStore)? = nil,
+        clock: any ICWSClock = SystemClock(), logger: Logger = Logger(label: "openicws")
+    ) async throws -> OpenICWS {
+        let store: any AssistanceStore
+        if let given = givenStore {
+            store = given
+        } else {
+            store = try await SQLiteAssistanceStore.open(directory: configuration.dataDirectory, logger: logger)
+        }
+        let center = try await ContactCenter(
+            directory: directory, store: store, features: configuration.features, clock: clock, logger: logger)
+        return OpenICWS(
+            configuration: configuration, center: center, registry: SessionRegistry(), store: store, clock: clock,
+            streams: EventStreams(center: center, configuration: configuration), logger: logger)
+    }
+
+    /// The router with every ICWS, admin and operations route.
+    public func router() -> Router<ICWSRequestContext> {
+        let router = Router(context: ICWSRequestContext.self)
+        router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
+        router.add(middleware: RequestMetricsMiddleware())
+        let connection = ConnectionController(center: center, registry: registry, configuration: configuration, clock: clock)
+        connection.addSessionlessRoutes(to: router)
+        AdminController(center: center, adminToken: configuration.adminToken).addRoutes(to: router)
+        OperationsController(openICWS: self).addRoutes(to: router)
+        let session = router.group("/icws/:sid").add(middleware: SessionMiddleware(registry: registry, clock: clock))
+        connection.addSessionRoutes(to: session)
+        let messaging = MessagingController(center: center, configuration: configuration, streams: streams)
+        messaging.addRoutes(to: session)
+        AssistanceController(center: center, configuration: configuration).addRoutes(to: session)
+        return router
+    }
+
+    /// The HTTP application, with the session upkeep (expiry, pings, store probe) as a service.
+    public func application() -> some ApplicationProtocol {
+        var app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS"),
+            logger: logger)
+        app.addServices(SessionUpkeepService(openICWS: self))
+        return app
+    }
+
+    /// Runs until SIGTERM/SIGINT; on shutdown, streams are told to reconnect and closed before the
+    /// HTTP server drains, then the store closes.
+    public func run() async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: application()),
+                .init(service: ShutdownCoordinator(openICWS: self)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        try await store.close()
+        logger.info("stopped")
+    }
+
+    /// Ends sessions idle longer than the idle timeout (no open stream, no request).
+    public func reapIdleSessions() async {
+        let cutoff = clock.now().addingTimeInterval(-configuration.sessionIdleSeconds)
+        for session in registry.idle(before: cutoff) {
+            guard registry.remove(session.id) != nil else { continue }
+            logger.info("session expired", metadata: ["sessionId": "\(session.id)"])
+            await center.sessionEnded(session, reason: "The session expired.", shouldReconnect: false)
+        }
+    }
+
+    /// Ends every session and tells open streams to reconnect (graceful shutdown).
+    public func endAllSessions(reason: String) async {
+        for session in registry.all {
+            guard registry.remove(session.id) != nil else { continue }
+            await center.sessionEnded(session, reason: reason, shouldReconnect: true)
+        }
+    }
+
+    /// How many event streams are open.
+    public var openStreams: Int { streams.count }
+}
+
+/// Expires idle sessions, pings streams and probes a failing store, once a second.
+struct SessionUpkeepService: Service {
+    let openICWS: OpenICWS
+
+    func run() async throws {
+        let sessionsGauge = Gauge(label: "openicws_sessions")
+        try? await cancelWhenGracefulShutdown {
+            var sincePing: Double = 0
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                await openICWS.reapIdleSessions()
+                await openICWS.center.probeStore()
+                sessionsGauge.record(openICWS.registry.count)
+                sincePing += 1
+                if sincePing >= openICWS.configuration.ssePingSeconds {
+                    sincePing = 0
+                    openICWS.streams.pingAll()
+                }
+            }
+        }
+    }
+}
+
+/// On shutdown, before the HTTP server drains: sessions end with `shouldReconnect:true`, streams close.
+struct ShutdownCoordinator: Service {
+    let openICWS: OpenICWS
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        openICWS.logger.info("shutting down: closing sessions and streams")
+        await openICWS.endAllSessions(reason: "The server is shutting down.")
+        // Give streams a moment to write their last message.
+        for _ in 0..<50 where openICWS.streams.count > 0 {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

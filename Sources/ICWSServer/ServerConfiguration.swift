@@ -1,0 +1,25 @@
+import ICWSCore
+
+/// Everything `openicws serve` can be told.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8018
+    /// Holds the SQLite database.
+    public var dataDirectory = "./openicws-data"
+    /// Directory file; nil uses the embedded demo directory.
+    public var directoryFile: String?
+    /// Guards the admin API; nil turns it off (404).
+    public var adminToken: String?
+    public var features = FeatureVersions()
+    public var sessionIdleSeconds: Double = 300
+    public var ssePingSeconds: Double = 15
+    /// The `retry:` the event stream advises, in milliseconds.
+    public var sseRetryMilliseconds = 3_000
+    public var mailboxCapacity = 1_000
+    public var replayCapacity = 1_000
+    public var corsOrigins: [String] = []
+    /// The name reported as `icServer` at login.
+    public var serverName = "openicws"
+
+    public init() {}
+}

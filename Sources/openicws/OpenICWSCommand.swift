@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import HummingbirdBcrypt
+import ICWSCore
+import ICWSServer
+import Logging
+
+@main
+struct OpenICWSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openicws",
+        abstract: "An ICWS-compatible server for agent assistance in contact centers.",
+        subcommands: [Serve.self, HashPassword.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the ICWS server (embedded SQLite; the demo directory unless --directory is given).")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8018
+
+    @Option(name: .customLong("data"), help: "Folder for the SQLite database (created if missing).")
+    var data = "./openicws-data"
+
+    @Option(help: "Directory file with users and workgroups (JSON). Without it the embedded demo directory is used.")
+    var directory: String?
+
+    @Option(help: "Token that guards the admin API (/admin/…). Also read from OPENICWS_ADMIN_TOKEN. Without one the admin API is off.")
+    var adminToken: String?
+
+    @Option(help: "Emulate an older ICWS feature version, e.g. interactions=9 (repeatable).")
+    var emulate: [String] = []
+
+    @Option(help: "Seconds without requests (and without an open event stream) after which a session ends.")
+    var sessionIdleSeconds: Double = 300
+
+    @Option(help: "Seconds between ':ping' keep-alives on event streams.")
+    var ssePingSeconds: Double = 15
+
+    @Option(help: "Messages a session may have waiting before a watch's deltas collapse into a snapshot.")
+    var mailboxCapacity = 1_000
+
+    @Option(help: "Browser origin allowed to call the API with credentials (repeatable). Default: none.")
+    var corsOrigin: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...65_535).contains(port) || port == 0 else { throw ValidationError("--port must be between 1 and 65535") }
+        guard sessionIdleSeconds > 0 else { throw ValidationError("--session-idle-seconds must be positive") }
+        guard ssePingSeconds > 0 else { throw ValidationError("--sse-ping-seconds must be positive") }
+        guard mailboxCapacity >= 10 else { throw ValidationError("--mailbox-capacity must be at least 10") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        ICWSMetrics.bootstrap()
+        let logger = Logger(label: "openicws")
+
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.dataDirectory = data
+        configuration.directoryFile = directory
+        let token = adminToken ?? ProcessInfo.processInfo.environment["OPENICWS_ADMIN_TOKEN"]
+        configuration.adminToken = token?.isEmpty == false ? token : nil
+        do {
+            configuration.features = try FeatureVersions.parse(emulate)
+        } catch {
+            throw ValidationError("--emulate: \(error)")
+        }
+        configuration.sessionIdleSeconds = sessionIdleSeconds
+        configuration.ssePingSeconds = ssePingSeconds
+        configuration.mailboxCapacity = mailboxCapacity
+        configuration.corsOrigins = corsOrigin
+
+        let loaded: Directory
+        if let directory {
+            do {
+                loaded = try Directory.load(file: directory)
+            } catch let error as DirectoryFileError {
+                logger.critical("cannot start: \(error)")
+                throw ExitCode(2)
+            }
+            logger.info("directory loaded", metadata: ["file": "\(directory)", "users": "\(loaded.users.count)", "workgroups": "\(loaded.workgroups.count)"])
+        } else {
+            loaded = Directory.demo()
+            logger.warning("no --directory given: using the embedded demo directory; every demo password is 1234")
+        }
+        let server = try await OpenICWS.make(configuration: configuration, directory: loaded, logger: logger)
+        logger.info("OpenICWS listening", metadata: [
+            "address": "http://\(host):\(port)", "data": "\(data)",
+            "admin": "\(configuration.adminToken == nil ? "off" : "on")",
+            "features": "\(configuration.features.featureInfoList.map { "\($0.featureId)=\($0.version)" }.joined(separator: ","))",
+        ])
+        try await server.run()
+    }
+}
+
+struct HashPassword: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-password",
+        abstract: "Print a bcrypt hash of a password for the directory file (reads stdin when no password is given).")
+
+    @Argument(help: "The password. Omit it to read one line from standard input (keeps it out of shell history).")
+    var password: String?
+
+    @Option(help: "bcrypt cost (4–31).")
+    var cost: UInt8 = 10
+
+    func validate() throws {
+        guard (4...31).contains(cost) else { throw ValidationError("--cost must be between 4 and 31") }
+    }
+
+    func run() throws {
+        guard let text = password ?? readLine(strippingNewline: true), !text.isEmpty else {
+            throw ValidationError("no password given")
+        }
+        print(Bcrypt.hash(text, cost: cost))
+    }
+}
