@@ -34,7 +34,7 @@ final class EventStreams: Sendable {
 
     func stream(for session: Session, request: Request, context: ICWSRequestContext) -> Response {
         let lastEventId = request.headers[.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-        let headers: HTTPFields = [.contentType: "text/event-stream", .init("X-Accel-Buffering")!: "no"]
+        let headers: HTTPFields = [.contentType: "text/event-stream", .connection: "close", .init("X-Accel-Buffering")!: "no"]
         let logger = context.logger
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
             let mailbox = session.mailbox

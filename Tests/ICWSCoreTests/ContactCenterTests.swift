@@ -1,0 +1,120 @@
+import Foundation
+import ICWSCore
+import ICWSModel
+import Testing
+
+/// Decodes what a mailbox holds.
+func messages(_ entries: [MailboxEntry]) -> [[String: Any]] {
+    entries.compactMap { try? JSONSerialization.jsonObject(with: Data($0.message.json)) as? [String: Any] }
+}
+
+struct CoreFixture {
+    let center: ContactCenter
+    let store: InMemoryAssistanceStore
+    let clock = ManualClock()
+
+    static func make(features: FeatureVersions = FeatureVersions()) async throws -> CoreFixture {
+        let store = InMemoryAssistanceStore()
+        let clock = ManualClock()
+        let center = try await ContactCenter(directory: .demo(), store: store, features: features, clock: clock)
+        return CoreFixture(center: center, store: store)
+    }
+
+    func login(_ userId: String, capacity: Int = 1_000) async throws -> Session {
+        let user = try #require(center.directory.user(userId))
+        let session = Session(
+            id: SessionSecrets.sessionId(), user: user, csrfToken: SessionSecrets.token(), cookieValue: SessionSecrets.cookieValue(),
+            language: "en-US", applicationName: "tests", createdAt: clock.now(), mailbox: Mailbox(capacity: capacity))
+        try await center.sessionStarted(session)
+        return session
+    }
+}
+
+@Suite("Contact center: commits, failures and slow consumers")
+struct ContactCenterTests {
+    @Test("a request the store cannot commit answers 503, changes nothing, and watches see state 2 then 1 and a snapshot")
+    func storeFailure() async throws {
+        let fixture = try await CoreFixture.make()
+        let agent = try await fixture.login("agent1")
+        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
+        _ = agent.mailbox.drain()
+        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "Caller")
+
+        await fixture.store.setFailing(true)
+        await #expect(throws: ICWSError.storeUnavailable) {
+            _ = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
+        }
+        let suspended = messages(agent.mailbox.drain())
+        #expect(suspended.count == 1)
+        #expect(suspended.first?["__type"] as? String == ICWSType.assistanceSubscriptionState)
+        #expect(suspended.first?["state"] as? Int == 2)
+        #expect((suspended.first?["error"] as? [String: Any])?["message"] is String)
+
+        await fixture.store.setFailing(false)
+        // The failed request left nothing behind: the same interaction accepts a new request.
+        let id = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help again")
+        let recovered = messages(agent.mailbox.drain())
+        #expect(recovered.map { $0["__type"] as? String } == [ICWSType.assistanceSubscriptionState, ICWSType.assistanceRequestList])
+        #expect(recovered.first?["state"] as? Int == 1)
+        #expect(recovered.last?["isDelta"] as? Bool == false)
+        #expect(recovered.last?["requestsAdded"] as? [String] == [id])
+    }
+
+    @Test("with interactions 9 emulated, a store failure sends no subscription state message")
+    func noStateMessagesWhenEmulating9() async throws {
+        let fixture = try await CoreFixture.make(features: FeatureVersions(emulating: ["interactions": 9]))
+        let agent = try await fixture.login("agent1")
+        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
+        _ = agent.mailbox.drain()
+        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
+        await fixture.store.setFailing(true)
+        await #expect(throws: ICWSError.storeUnavailable) {
+            _ = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
+        }
+        #expect(agent.mailbox.drain().isEmpty)
+    }
+
+    @Test("a full mailbox collapses a watch's queued deltas into one fresh snapshot; nothing is lost")
+    func slowConsumerCollapses() async throws {
+        let fixture = try await CoreFixture.make()
+        let agent = try await fixture.login("agent1", capacity: 10)
+        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
+        let id = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "line 0")
+        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistanceDetails(id))
+        for line in 1...25 {
+            try await fixture.center.addChatLine(user: agent.user, assistanceId: id, text: "line \(line)")
+        }
+        #expect(agent.mailbox.count <= 10)
+        // Applying what is queued, in order, gives the client every line exactly once.
+        var lines: [String] = []
+        for message in messages(agent.mailbox.drain()) {
+            let added = (message["messagesAdded"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+            if message["isDelta"] as? Bool == false { lines = added } else { lines += added }
+        }
+        #expect(lines == (0...25).map { "line \($0)" })
+    }
+
+    @Test("jobs that arrive while a commit is in flight share the next commit")
+    func groupCommit() async throws {
+        let fixture = try await CoreFixture.make()
+        let agents = ["agent1", "agent2", "agent3"]
+        var interactions: [(DirectoryUser, String)] = []
+        for name in agents {
+            let session = try await fixture.login(name)
+            for _ in 0..<20 {
+                let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: name, type: "call", remoteName: "")
+                interactions.append((session.user, interaction.id))
+            }
+        }
+        let before = await fixture.store.commits
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for (user, interaction) in interactions {
+                group.addTask { try await fixture.center.requestAssistance(user: user, interactionId: interaction, text: "help") }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(ids).count == 60)
+        let commits = await fixture.store.commits - before
+        #expect(commits >= 1 && commits < 60)
+    }
+}
