@@ -61,6 +61,7 @@ extension ContactCenter {
     func suspendWatches(because error: any Error) {
         guard !storeSuspended else { return }
         storeSuspended = true
+        suspendedSince = clock.now()
         guard features.supports("interactions", 10) else { return }
         let message = AssistanceSubscriptionStateMessage(
             state: .suspended,
@@ -71,6 +72,7 @@ extension ContactCenter {
     /// A commit succeeded after failures: `state:1` and a fresh snapshot of every watch.
     func resumeWatches() {
         storeSuspended = false
+        suspendedSince = nil
         if features.supports("interactions", 10) {
             broadcastState(AssistanceSubscriptionStateMessage(state: .normal))
         }
@@ -89,6 +91,29 @@ extension ContactCenter {
             guard let first = keys.first else { continue }
             deliver(OutboundMessage(watch: first, isDelta: false, json: json), to: watch)
         }
+    }
+
+    /// When the store has failed for longer than `seconds`, every watch is faulted (`state:3`) and ends;
+    /// clients must PUT again. Returns how many sessions lost their watches.
+    @discardableResult
+    public func faultWatches(ifSuspendedLongerThan seconds: Double) async -> Int {
+        (try? await perform { [self] () -> Int in
+            guard storeSuspended, let since = suspendedSince, clock.now().timeIntervalSince(since) > seconds else { return 0 }
+            let message = AssistanceSubscriptionStateMessage(
+                state: .faulted,
+                error: SubscriptionError(errorId: "error.server.unavailable", message: "The store stayed unavailable; the subscription ended. Subscribe again."))
+            var faulted = 0
+            if features.supports("interactions", 10) { broadcastState(message) }
+            for watch in watches.values where watch.isWatchingAnything {
+                watch.agentList = nil
+                watch.agentDetails = [:]
+                watch.supervisorList = nil
+                watch.supervisorDetails = [:]
+                faulted += 1
+            }
+            suspendedSince = clock.now()
+            return faulted
+        }) ?? 0
     }
 
     /// Whether the store is failing (for `/health`).

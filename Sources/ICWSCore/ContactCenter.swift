@@ -31,6 +31,7 @@ public actor ContactCenter {
     let encoder: JSONEncoder
     /// True while the store is failing; watches have been told `state:2`.
     var storeSuspended = false
+    var suspendedSince: Date?
 
     let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
     let queuedCounter = Counter(label: "openicws_messages_queued_total")

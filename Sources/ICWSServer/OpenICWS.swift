@@ -111,6 +111,7 @@ struct SessionUpkeepService: Service {
                 try await Task.sleep(for: .seconds(1))
                 await openICWS.reapIdleSessions()
                 await openICWS.center.probeStore()
+                await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
                 sessionsGauge.record(openICWS.registry.count)
                 sincePing += 1
                 if sincePing >= openICWS.configuration.ssePingSeconds {

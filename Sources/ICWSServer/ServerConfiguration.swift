@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var sseRetryMilliseconds = 3_000
     public var mailboxCapacity = 1_000
     public var replayCapacity = 1_000
+    /// Seconds of store failure after which suspended watches are faulted (`state:3`) and end.
+    public var storeFaultSeconds: Double = 120
     public var corsOrigins: [String] = []
     /// The name reported as `icServer` at login.
     public var serverName = "openicws"

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages a session may have waiting before a watch's deltas collapse into a snapshot.")
     var mailboxCapacity = 1_000
 
+    @Option(help: "Seconds the store may stay unavailable before suspended watches are faulted (state 3) and end.")
+    var storeFaultSeconds: Double = 120
+
     @Option(help: "Browser origin allowed to call the API with credentials (repeatable). Default: none.")
     var corsOrigin: [String] = []
 
@@ -85,6 +88,7 @@ struct Serve: AsyncParsableCommand {
         configuration.ssePingSeconds = ssePingSeconds
         configuration.mailboxCapacity = mailboxCapacity
         configuration.corsOrigins = corsOrigin
+        configuration.storeFaultSeconds = storeFaultSeconds
 
         let loaded: Directory
         if let directory {

@@ -11,13 +11,13 @@ func messages(_ entries: [MailboxEntry]) -> [[String: Any]] {
 struct CoreFixture {
     let center: ContactCenter
     let store: InMemoryAssistanceStore
-    let clock = ManualClock()
+    let clock: ManualClock
 
     static func make(features: FeatureVersions = FeatureVersions()) async throws -> CoreFixture {
         let store = InMemoryAssistanceStore()
         let clock = ManualClock()
         let center = try await ContactCenter(directory: .demo(), store: store, features: features, clock: clock)
-        return CoreFixture(center: center, store: store)
+        return CoreFixture(center: center, store: store, clock: clock)
     }
 
     func login(_ userId: String, capacity: Int = 1_000) async throws -> Session {
@@ -58,6 +58,29 @@ struct ContactCenterTests {
         #expect(recovered.first?["state"] as? Int == 1)
         #expect(recovered.last?["isDelta"] as? Bool == false)
         #expect(recovered.last?["requestsAdded"] as? [String] == [id])
+    }
+
+    @Test("a store that stays down faults the watches (state 3) and ends them; a new PUT works once it is back")
+    func prolongedFailureFaults() async throws {
+        let fixture = try await CoreFixture.make()
+        let agent = try await fixture.login("agent1")
+        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
+        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
+        _ = agent.mailbox.drain()
+        await fixture.store.setFailing(true)
+        _ = try? await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
+        #expect(await fixture.center.faultWatches(ifSuspendedLongerThan: 120) == 0)
+        fixture.clock.advance(by: 121)
+        #expect(await fixture.center.faultWatches(ifSuspendedLongerThan: 120) == 1)
+        let states = messages(agent.mailbox.drain()).compactMap { $0["state"] as? Int }
+        #expect(states == [2, 3])
+
+        await fixture.store.setFailing(false)
+        let id = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
+        // The faulted watch is gone: no list message until the client subscribes again.
+        #expect(messages(agent.mailbox.drain()).allSatisfy { $0["__type"] as? String == ICWSType.assistanceSubscriptionState })
+        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
+        #expect(messages(agent.mailbox.drain()).last?["requestsAdded"] as? [String] == [id])
     }
 
     @Test("with interactions 9 emulated, a store failure sends no subscription state message")
