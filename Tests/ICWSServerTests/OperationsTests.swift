@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import ICWSServer
+import Testing
+
+@Suite("Operations: health, metrics, CORS")
+struct OperationsTests {
+    @Test("/health answers ok with session and stream counts")
+    func health() async throws {
+        try await TestServer.make().run { http in
+            _ = try await http.session("agent1")
+            let result = try await http.send(.get, "/health")
+            #expect(result.status == .ok)
+            #expect(result.object["status"] as? String == "ok")
+            #expect(result.object["sessions"] as? Int == 1)
+        }
+    }
+
+    @Test("/metrics exposes sessions, streams, queued messages and request latency in Prometheus text")
+    func metrics() async throws {
+        ICWSMetrics.bootstrap()
+        let server = try await TestServer.make()
+        try await server.run { http in
+            let agent = try await http.session("agent1")
+            _ = try await agent.watchAgentAssistance()
+            let stream = try await EventStreamRecorder.open(port: http.port, session: agent)
+            _ = try await stream.waitForEvents(1)
+            let result = try await http.send(.get, "/metrics")
+            #expect(result.status == .ok)
+            #expect(result.header("Content-Type")?.hasPrefix("text/plain") == true)
+            for name in ["openicws_sse_streams", "openicws_messages_queued_total", "openicws_messages_delivered_total", "openicws_request_duration_seconds_bucket"] {
+                #expect(result.text.contains(name), "missing \(name)")
+            }
+            await stream.close()
+        }
+    }
+
+    @Test("CORS: a configured origin is echoed with credentials; others get no CORS headers; preflight answers 204")
+    func cors() async throws {
+        try await TestServer.make(configure: { $0.corsOrigins = ["https://desk.example"] }).run { http in
+            let allowed = try await http.send(.get, "/icws/connection/version", headers: [.origin: "https://desk.example"])
+            #expect(allowed.header("Access-Control-Allow-Origin") == "https://desk.example")
+            #expect(allowed.header("Access-Control-Allow-Credentials") == "true")
+            #expect(allowed.header("Vary") == "Origin")
+            #expect(allowed.header("Access-Control-Expose-Headers")?.contains("ININ-ICWS-CSRF-Token") == true)
+
+            let foreign = try await http.send(.get, "/icws/connection/version", headers: [.origin: "https://evil.example"])
+            #expect(foreign.header("Access-Control-Allow-Origin") == nil)
+
+            let preflight = try await http.send(.options, "/icws/connection", headers: [
+                .origin: "https://desk.example", .accessControlRequestMethod: "POST",
+                .accessControlRequestHeaders: "content-type, x-icws-devtools-correlationid",
+            ])
+            #expect(preflight.status == .noContent)
+            #expect(preflight.header("Access-Control-Allow-Headers") == "content-type, x-icws-devtools-correlationid")
+            #expect(preflight.header("Access-Control-Allow-Methods")?.contains("PUT") == true)
+            #expect(preflight.header("Access-Control-Allow-Origin") == "https://desk.example")
+        }
+    }
+}
