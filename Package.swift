@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "openicws", targets: ["openicws"]),
         .library(name: "ICWSModel", targets: ["ICWSModel"]),
         .library(name: "ICWSServer", targets: ["ICWSServer"]),
+        .library(name: "ICWSLoad", targets: ["ICWSLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -73,11 +75,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The load generator; its command and the long runs live in Benchmarks/ (a package of its own).
+        .target(
+            name: "ICWSLoad",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/Sources/ICWSLoad",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ICWSCoreTests", dependencies: ["ICWSCore", "ICWSModel", "ICWSStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ICWSServerTests",
             dependencies: [
-                "ICWSServer", "ICWSCore", "ICWSModel", "ICWSStore",
+                "ICWSServer", "ICWSCore", "ICWSModel", "ICWSStore", "ICWSLoad",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -1,0 +1,467 @@
+import Foundation
+import Histogram
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Where the generator sends load.
+public struct LoadTarget: Sendable {
+    public var host: String
+    public var port: Int
+    public var adminToken: String
+    public var password: String
+
+    public init(host: String = "127.0.0.1", port: Int, adminToken: String = "bench", password: String = "1234") {
+        self.host = host
+        self.port = port
+        self.adminToken = adminToken
+        self.password = password
+    }
+}
+
+/// Runs `body` for every item with at most `limit` at a time.
+func forEach<T: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var iterator = items.makeIterator()
+        for _ in 0..<min(limit, items.count) {
+            if let item = iterator.next() { group.addTask { try await body(item) } }
+        }
+        while try await group.next() != nil {
+            if let item = iterator.next() { group.addTask { try await body(item) } }
+        }
+    }
+}
+
+/// What one SSE subscriber saw.
+struct SubscriberOutcome: Sendable {
+    var receivedAt: [UInt64]
+    var duplicates = 0
+    var deliveries = 0
+}
+
+/// Counts subscribers that are ready (snapshot received) and marks the measurement window.
+final class RunState: Sendable {
+    let ready = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    let measuring = Atomic<Bool>(false)
+    let deliveries = Atomic<Int>(0)
+    let firstError = Mutex<String?>(nil)
+    /// Logins in flight, to bound them.
+    let gate = Atomic<Int>(0)
+    let go = Atomic<Bool>(false)
+    let stop = Atomic<Bool>(false)
+
+    func fail(_ error: any Error) {
+        failures.add(1, ordering: .relaxed)
+        firstError.withLock { if $0 == nil { $0 = "\(error)" } }
+    }
+}
+
+/// Reads one event stream until cancelled, recording when each `bench#<n>` arrived.
+func readStream(
+    _ connection: inout LoadConnection, requests: Int, state: RunState
+) async throws -> SubscriberOutcome {
+    var outcome = SubscriberOutcome(receivedAt: Array(repeating: 0, count: requests))
+    var scanner = StreamScanner()
+    var isReady = false
+    let channel = connection.channel
+    try await withTaskCancellationHandler {
+        while !Task.isCancelled {
+            let next: ByteBuffer?
+            do {
+                next = try await connection.nextChunk()
+            } catch {
+                // Closing the connection is how a subscriber is stopped.
+                if Task.isCancelled { break }
+                throw error
+            }
+            guard let chunk = next else { break }
+            let now = nowNanos()
+            var events = 0
+            scanner.feed(chunk, event: { events += 1 }) { index in
+                guard index >= 0, index < requests else { return }
+                if outcome.receivedAt[index] != 0 { outcome.duplicates += 1 } else { outcome.receivedAt[index] = now }
+            }
+            if !isReady, events > 0 {
+                isReady = true
+                state.ready.add(1, ordering: .relaxed)
+                events -= 1
+            }
+            if state.measuring.load(ordering: .relaxed) {
+                outcome.deliveries += events
+                state.deliveries.add(events, ordering: .relaxed)
+            }
+        }
+    } onCancel: {
+        channel.close(promise: nil)
+    }
+    return outcome
+}
+
+/// Waits until `condition` holds or `seconds` pass.
+func wait(seconds: Double, until condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return true
+}
+
+/// The fan-out scenario and friends.
+public enum Scenarios {
+    /// Settings of the fan-out scenario.
+    public struct FanoutOptions: Sendable {
+        public var subscribers = 1_000
+        public var rate = 20.0
+        public var duration = 10.0
+        public var agents = 6
+        public var loginConcurrency = 64
+        public var grace = 5.0
+        public init() {}
+    }
+
+    /// N supervisors on SSE watch `supervisor-assistance`; agents raise requests at `rate`/s and complete
+    /// them; latency is from the agent's POST being answered to each supervisor receiving `requestsAdded`.
+    public static func fanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
+        let requests = max(1, Int(options.rate * options.duration))
+        let answered = Locked<[UInt64]>(Array(repeating: 0, count: requests))
+        let state = RunState()
+        let supervisors = ["supervisor1", "supervisor2"]
+        var report = LoadReport(scenario: "fanout")
+
+        let outcomes = try await withThrowingTaskGroup(of: SubscriberOutcome?.self) { group -> [SubscriberOutcome] in
+            // Subscribers log in a few at a time (bcrypt), then stay on their stream.
+            let gate = state
+            for index in 0..<options.subscribers {
+                group.addTask {
+                    while gate.gate.load(ordering: .relaxed) >= options.loginConcurrency { try await Task.sleep(for: .milliseconds(2)) }
+                    gate.gate.add(1, ordering: .relaxed)
+                    do {
+                        return try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                            let session: ICWSLoadSession
+                            do {
+                                session = try await connection.login(supervisors[index % 2], password: target.password)
+                                try await connection.call(session, .PUT, "/messaging/subscriptions/interactions/supervisor-assistance", expect: 204)
+                                try await connection.openEventStream(session)
+                            } catch {
+                                gate.gate.add(-1, ordering: .relaxed)
+                                throw error
+                            }
+                            gate.gate.add(-1, ordering: .relaxed)
+                            return try await readStream(&connection, requests: requests, state: state)
+                        }
+                    } catch {
+                        if !Task.isCancelled { state.fail(error) }
+                        return nil
+                    }
+                }
+            }
+            let allReady = await wait(seconds: 120 + Double(options.subscribers) / 50) {
+                state.ready.load(ordering: .relaxed) + state.failures.load(ordering: .relaxed) >= options.subscribers
+            }
+            guard allReady, state.failures.load(ordering: .relaxed) == 0 else {
+                group.cancelAll()
+                throw LoadError("subscribers not ready: \(state.ready.load(ordering: .relaxed)) ready, \(state.failures.load(ordering: .relaxed)) failed; first error: \(state.firstError.withLock { $0 } ?? "none")")
+            }
+
+            // Agents raise requests on a fixed schedule (open loop).
+            state.measuring.store(true, ordering: .relaxed)
+            let start = nowNanos()
+            try await withThrowingTaskGroup(of: Void.self) { agents in
+                for agent in 0..<options.agents {
+                    agents.addTask {
+                        try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                            let userId = "agent\(agent % 3 + 1)"
+                            let session = try await connection.login(userId, password: target.password)
+                            var index = agent
+                            while index < requests {
+                                let due = start + UInt64(Double(index) / options.rate * 1e9)
+                                let now = nowNanos()
+                                if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+                                let interaction = try await connection.createInteraction(
+                                    adminToken: target.adminToken, workgroup: "Support", agent: userId)
+                                let created = try await connection.call(
+                                    session, .POST, "/interactions/\(interaction)/agent-assistance",
+                                    body: #"{"text":"bench#\#(index)"}"#, expect: 201)
+                                let at = nowNanos()
+                                answered.withLock { $0[index] = at }
+                                guard let id = LoadJSON.string("assistanceId", in: created.body) else { throw LoadError("no assistanceId") }
+                                try await connection.call(session, .DELETE, "/interactions/agent-assistance/\(id)", expect: 204)
+                                index += options.agents
+                            }
+                        }
+                    }
+                }
+                try await agents.waitForAll()
+            }
+            let loadSeconds = Double(nowNanos() - start) / 1e9
+            // Let deliveries drain, then stop every subscriber.
+            let expected = options.subscribers * requests * 2
+            _ = await wait(seconds: options.grace) { state.deliveries.load(ordering: .relaxed) >= expected }
+            let drainedSeconds = Double(nowNanos() - start) / 1e9
+            report.add("load_seconds", loadSeconds)
+            report.add("window_seconds", drainedSeconds)
+            group.cancelAll()
+            var outcomes: [SubscriberOutcome] = []
+            while let outcome = try await group.next() {
+                if let outcome { outcomes.append(outcome) }
+            }
+            return outcomes
+        }
+
+        let answeredAt = answered.withLock { $0 }
+        var latency = makeLatencyHistogram()
+        var missing = 0
+        var duplicates = 0
+        var deliveries = 0
+        var lastArrival: UInt64 = 0
+        for outcome in outcomes {
+            duplicates += outcome.duplicates
+            deliveries += outcome.deliveries
+            for index in 0..<requests {
+                let received = outcome.receivedAt[index]
+                if received == 0 { missing += 1; continue }
+                lastArrival = max(lastArrival, received)
+                _ = latency.record(received > answeredAt[index] ? received - answeredAt[index] : 0)
+            }
+        }
+        let window = report.value("window_seconds") ?? 1
+        report.add("subscribers", Double(outcomes.count))
+        report.add("requests", Double(requests))
+        report.add("deliveries", Double(deliveries))
+        report.add("deliveries_per_s", Double(deliveries) / max(window, 0.001))
+        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(report.value("load_seconds") ?? 1, 0.001))
+        report.addLatency("latency", latency)
+        report.add("missing", Double(missing))
+        report.add("duplicates", Double(duplicates))
+        return report
+    }
+
+    /// The baseline for fan-out: N bare SSE streams on the baseline server, one broadcast per "request".
+    public static func baselineFanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
+        let requests = max(1, Int(options.rate * options.duration))
+        let answered = Locked<[UInt64]>(Array(repeating: 0, count: requests))
+        let state = RunState()
+        var report = LoadReport(scenario: "baseline-fanout")
+        let outcomes = try await withThrowingTaskGroup(of: SubscriberOutcome?.self) { group -> [SubscriberOutcome] in
+            for _ in 0..<options.subscribers {
+                group.addTask {
+                    do {
+                        return try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                            let status = try await connection.openStream("/events", headers: [("Accept", "text/event-stream")])
+                            guard status == 200 else { throw LoadError("baseline stream answered \(status)") }
+                            // The baseline sends no snapshot: its retry line counts as ready.
+                            state.ready.add(1, ordering: .relaxed)
+                            var outcome = try await readStream(&connection, requests: requests, state: RunState())
+                            outcome.deliveries = outcome.receivedAt.filter { $0 != 0 }.count
+                            return outcome
+                        }
+                    } catch {
+                        if !Task.isCancelled { state.fail(error) }
+                        return nil
+                    }
+                }
+            }
+            _ = await wait(seconds: 120) { state.ready.load(ordering: .relaxed) + state.failures.load(ordering: .relaxed) >= options.subscribers }
+            try await Task.sleep(for: .milliseconds(300))
+            let start = nowNanos()
+            try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                for index in 0..<requests {
+                    let due = start + UInt64(Double(index) / options.rate * 1e9)
+                    let now = nowNanos()
+                    if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+                    _ = try await connection.request(.POST, "/broadcast?n=\(index)")
+                    let at = nowNanos()
+                    answered.withLock { $0[index] = at }
+                }
+            }
+            report.add("load_seconds", Double(nowNanos() - start) / 1e9)
+            _ = await wait(seconds: options.grace) { false }
+            group.cancelAll()
+            var outcomes: [SubscriberOutcome] = []
+            while let outcome = try await group.next() { if let outcome { outcomes.append(outcome) } }
+            return outcomes
+        }
+        let answeredAt = answered.withLock { $0 }
+        var latency = makeLatencyHistogram()
+        var missing = 0
+        var deliveries = 0
+        for outcome in outcomes {
+            for index in 0..<requests {
+                let received = outcome.receivedAt[index]
+                if received == 0 { missing += 1; continue }
+                deliveries += 1
+                _ = latency.record(received > answeredAt[index] ? received - answeredAt[index] : 0)
+            }
+        }
+        report.add("subscribers", Double(outcomes.count))
+        report.add("deliveries", Double(deliveries))
+        report.add("deliveries_per_s", Double(deliveries) / max(report.value("load_seconds") ?? 1, 0.001))
+        report.addLatency("latency", latency)
+        report.add("missing", Double(missing))
+        return report
+    }
+
+    /// Closed-loop requests on `connections` connections for `duration` seconds: req/s and latency.
+    static func closedLoop(
+        _ target: LoadTarget, scenario: String, connections: Int, duration: Double,
+        prepare: @escaping @Sendable (inout LoadConnection) async throws -> ICWSLoadSession?,
+        step: @escaping @Sendable (inout LoadConnection, ICWSLoadSession?) async throws -> Int
+    ) async throws -> LoadReport {
+        let flags = RunState()
+        let ready = flags
+        let go = flags
+        let stop = flags
+        let results = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                        let session = try await prepare(&connection)
+                        ready.ready.add(1, ordering: .relaxed)
+                        while !go.go.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+                        var histogram = makeLatencyHistogram()
+                        var operations = 0
+                        while !stop.stop.load(ordering: .relaxed) {
+                            let begin = nowNanos()
+                            operations += try await step(&connection, session)
+                            _ = histogram.record(nowNanos() - begin)
+                        }
+                        return (operations, histogram)
+                    }
+                }
+            }
+            _ = await wait(seconds: 300) { ready.ready.load(ordering: .relaxed) >= connections }
+            go.go.store(true, ordering: .relaxed)
+            let start = nowNanos()
+            try await Task.sleep(for: .milliseconds(Int(duration * 1000)))
+            stop.stop.store(true, ordering: .relaxed)
+            var all: [(Int, Histogram<UInt64>)] = []
+            while let result = try await group.next() { all.append(result) }
+            return (all, Double(nowNanos() - start) / 1e9)
+        }
+        var histogram = makeLatencyHistogram()
+        var operations = 0
+        for (count, part) in results.0 {
+            operations += count
+            histogram.add(part)
+        }
+        var report = LoadReport(scenario: scenario)
+        report.add("connections", Double(connections))
+        report.add("seconds", results.1)
+        report.add("operations", Double(operations))
+        report.add("per_s", Double(operations) / results.1)
+        report.addLatency("latency", histogram)
+        return report
+    }
+
+    /// `connections` sessions polling `GET …/messaging/messages` closed-loop.
+    public static func poll(_ target: LoadTarget, connections: Int, duration: Double) async throws -> LoadReport {
+        try await closedLoop(target, scenario: "poll", connections: connections, duration: duration, prepare: { connection in
+            try await connection.login("agent\(Int.random(in: 1...3))", password: target.password)
+        }, step: { connection, session in
+            guard let session else { return 0 }
+            let response = try await connection.request(.GET, session.base + "/messaging/messages", headers: session.headers)
+            guard response.status == 200 else { throw LoadError("poll answered \(response.status)") }
+            return 1
+        })
+    }
+
+    /// The baseline for polling: hello-world GETs on the baseline server.
+    public static func baselineHello(_ target: LoadTarget, connections: Int, duration: Double) async throws -> LoadReport {
+        try await closedLoop(target, scenario: "baseline-hello", connections: connections, duration: duration, prepare: { _ in nil }, step: { connection, _ in
+            let response = try await connection.request(.GET, "/hello")
+            guard response.status == 200 else { throw LoadError("hello answered \(response.status)") }
+            return 1
+        })
+    }
+
+    /// Durable request → complete cycles by `connections` agents, each on its own interaction.
+    public static func writes(_ target: LoadTarget, connections: Int, duration: Double) async throws -> LoadReport {
+        let interactions = Locked<[String: String]>([:])
+        var report = try await closedLoop(target, scenario: "writes", connections: connections, duration: duration, prepare: { connection in
+            let userId = "agent\(Int.random(in: 1...3))"
+            let session = try await connection.login(userId, password: target.password)
+            let interaction = try await connection.createInteraction(adminToken: target.adminToken, workgroup: "Support", agent: userId)
+            interactions.withLock { $0[session.sessionId] = interaction }
+            return session
+        }, step: { connection, session in
+            guard let session, let interaction = interactions.withLock({ $0[session.sessionId] }) else { return 0 }
+            let created = try await connection.call(
+                session, .POST, "/interactions/\(interaction)/agent-assistance", body: #"{"text":"write cycle"}"#, expect: 201)
+            guard let id = LoadJSON.string("assistanceId", in: created.body) else { throw LoadError("no assistanceId") }
+            try await connection.call(session, .DELETE, "/interactions/agent-assistance/\(id)", expect: 204)
+            return 1
+        })
+        report.note("one operation = one request (201) + one complete (204), each committed to the store before it is answered")
+        return report
+    }
+
+    /// Settings of the idle scenario.
+    public struct IdleOptions: Sendable {
+        public var sessions = 1_000
+        public var loginConcurrency = 64
+        public init() {}
+    }
+
+    /// N sessions, each with an open stream and two watches, held open; returns once all are established.
+    /// `measure` is called while they are open (e.g. to read the server's memory).
+    public static func idle(
+        _ target: LoadTarget, _ options: IdleOptions, measure: @Sendable () async throws -> Void
+    ) async throws -> LoadReport {
+        let state = RunState()
+        let users = ["agent1", "agent2", "agent3"]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let gate = state
+            for index in 0..<options.sessions {
+                group.addTask {
+                    while gate.gate.load(ordering: .relaxed) >= options.loginConcurrency { try await Task.sleep(for: .milliseconds(2)) }
+                    gate.gate.add(1, ordering: .relaxed)
+                    do {
+                        try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                            let userId = users[index % users.count]
+                            let session: ICWSLoadSession
+                            do {
+                                session = try await connection.login(userId, password: target.password)
+                                try await connection.call(session, .PUT, "/messaging/subscriptions/interactions/agent-assistance", expect: 204)
+                                try await connection.call(
+                                    session, .PUT, "/messaging/subscriptions/queues/mine",
+                                    body: #"{"queueIds":[{"queueType":1,"queueName":"\#(userId)"}],"attributeNames":["Eic_State","Eic_RemoteName"]}"#,
+                                    expect: 200)
+                                try await connection.openEventStream(session)
+                            } catch {
+                                gate.gate.add(-1, ordering: .relaxed)
+                                throw error
+                            }
+                            gate.gate.add(-1, ordering: .relaxed)
+                            _ = try await readStream(&connection, requests: 1, state: state)
+                        }
+                    } catch {
+                        if !Task.isCancelled { state.fail(error) }
+                    }
+                }
+            }
+            // Both watches' snapshots arrive on the stream; one event is enough to know it is live.
+            let established = await wait(seconds: 120 + Double(options.sessions) / 50) {
+                state.ready.load(ordering: .relaxed) + state.failures.load(ordering: .relaxed) >= options.sessions
+            }
+            guard established, state.failures.load(ordering: .relaxed) == 0 else {
+                group.cancelAll()
+                throw LoadError("sessions not established: \(state.ready.load(ordering: .relaxed)) ready, \(state.failures.load(ordering: .relaxed)) failed; first error: \(state.firstError.withLock { $0 } ?? "none")")
+            }
+            try await measure()
+            group.cancelAll()
+        }
+        var report = LoadReport(scenario: "idle")
+        report.add("sessions", Double(options.sessions))
+        report.add("established", Double(state.ready.load(ordering: .relaxed)))
+        return report
+    }
+}
+
+/// A value shared between tasks behind a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
