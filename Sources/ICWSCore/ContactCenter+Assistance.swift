@@ -154,7 +154,7 @@ extension ContactCenter {
             throw ICWSError.notFound("The assistance request '\(id)' does not exist.")
         }
         guard request.initiator == userId || directory.supervises(userId, request.workgroup) else {
-            throw ICWSError.badRequest("You may not watch the assistance request '\(id)'.")
+            throw ICWSError.assistance("notParticipant", "Only the initiator and supervisors of its workgroup may watch the assistance request '\(id)'.")
         }
         return request
     }

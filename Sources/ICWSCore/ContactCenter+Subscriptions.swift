@@ -39,7 +39,11 @@ extension ContactCenter {
             switch key {
             case .agentAssistance: watch.agentList = nil
             case .agentAssistanceDetails(let id): watch.agentDetails[id] = nil
-            case .supervisorAssistance: watch.supervisorList = nil
+            case .supervisorAssistance:
+                guard !(directory.supervision[watch.userId] ?? []).isEmpty else {
+                    throw ICWSError.accessDenied("You do not supervise any workgroup.")
+                }
+                watch.supervisorList = nil
             case .supervisorAssistanceDetails(let id): watch.supervisorDetails[id] = nil
             case .queue(let id): watch.queues[id] = nil
             case .connection: break

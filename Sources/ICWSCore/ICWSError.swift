@@ -47,11 +47,6 @@ public struct ICWSError: Error, Sendable, Equatable {
         ICWSError(400, "error.request.assistance.\(reason)", message)
     }
 
-    /// A plain 400 with no errorId beyond the generic one (used where ICWS documents 400 only).
-    public static func badRequest(_ message: String) -> ICWSError {
-        ICWSError(400, "error.request.invalid", message)
-    }
-
     // MARK: 401
 
     public static let sessionRequired = ICWSError(401, nil, "This request requires a session ID!", errorCode: 1)

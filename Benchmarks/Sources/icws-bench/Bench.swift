@@ -1,0 +1,265 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import ICWSLoad
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "icws-bench",
+        abstract: "Load scenarios against OpenICWS, each beside a minimal Hummingbird baseline measured in the same run.",
+        subcommands: [Fanout.self, Poll.self, Idle.self, Writes.self, BaselineServerCommand.self])
+}
+
+/// Options every scenario shares.
+struct Common: ParsableArguments {
+    @Option(help: "The openicws binary (build it first: swift build -c release).")
+    var server = "../.build/release/openicws"
+
+    @Option(help: "Port for the server under test; the baseline uses the next one.")
+    var port = 18_018
+
+    @Flag(help: "Skip the baseline run.")
+    var noBaseline = false
+}
+
+/// A server process the runner started.
+struct ServerProcess {
+    let process: Process
+    let port: Int
+
+    static func start(_ executable: String, _ arguments: [String], port: Int) async throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let server = ServerProcess(process: process, port: port)
+        for _ in 0..<200 {
+            if canConnect(port) { return server }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        server.stop()
+        throw ValidationError("\(executable) did not start listening on \(port)")
+    }
+
+    static func openICWS(_ common: Common) async throws -> ServerProcess {
+        let data = NSTemporaryDirectory() + "icws-bench-\(UUID().uuidString)"
+        return try await start(common.server, [
+            "serve", "--port", String(common.port), "--data", data, "--admin-token", "bench", "--log-level", "error",
+        ], port: common.port)
+    }
+
+    static func baseline(_ common: Common) async throws -> ServerProcess {
+        try await start(CommandLine.arguments[0], ["baseline-server", "--port", String(common.port + 1)], port: common.port + 1)
+    }
+
+    /// Resident memory of the process in bytes (Linux /proc).
+    var residentBytes: Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    private static func canConnect(_ port: Int) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// Raises the open-file limit to the hard limit (10,000 streams need 10,000+ descriptors per process).
+func raiseFileLimit() -> Int {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    return Int(limit.rlim_cur)
+}
+
+/// Prints both reports, the ratios and one JSON line with everything.
+func publish(_ report: LoadReport, baseline: LoadReport?, ratios: [(String, Double)]) {
+    print(report.table)
+    if let baseline { print("\n" + baseline.table) }
+    if !ratios.isEmpty {
+        print("\nratios to the baseline measured in this run:")
+        for (name, value) in ratios { print("  \(name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%.3f", value))") }
+    }
+    var json = report.jsonLine.dropLast()
+    if let baseline { json += ",\"baseline\":" + baseline.jsonLine }
+    for (name, value) in ratios { json += ",\"ratio_\(name)\":\(String(format: "%.4f", value))" }
+    print("\n" + json + "}")
+}
+
+struct Fanout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "N supervisors on SSE; agents raise requests at a rate.")
+    @OptionGroup var common: Common
+    @Option(help: "SSE subscribers (supervisor sessions).") var subscribers = 1_000
+    @Option(help: "Assistance requests per second.") var rate = 20.0
+    @Option(help: "Seconds of load.") var duration = 10.0
+    @Option(help: "Agent connections raising requests.") var agents = 6
+
+    func run() async throws {
+        print("file descriptor limit: \(raiseFileLimit())")
+        var options = Scenarios.FanoutOptions()
+        options.subscribers = subscribers
+        options.rate = rate
+        options.duration = duration
+        options.agents = agents
+        let server = try await ServerProcess.openICWS(common)
+        let report: LoadReport
+        do {
+            report = try await Scenarios.fanout(LoadTarget(port: common.port, adminToken: "bench"), options)
+        } catch {
+            server.stop()
+            throw error
+        }
+        server.stop()
+        var baseline: LoadReport?
+        var ratios: [(String, Double)] = []
+        if !common.noBaseline {
+            let yardstick = try await ServerProcess.baseline(common)
+            baseline = try? await Scenarios.baselineFanout(LoadTarget(port: common.port + 1), options)
+            yardstick.stop()
+            if let baseline {
+                ratios.append(("deliveries_per_s", (report.value("deliveries_per_s") ?? 0) / max(baseline.value("deliveries_per_s") ?? 1, 1)))
+                ratios.append(("latency_p99", (report.value("latency_p99_ms") ?? 0) / max(baseline.value("latency_p99_ms") ?? 1, 0.001)))
+            }
+        }
+        publish(report, baseline: baseline, ratios: ratios)
+    }
+}
+
+struct Poll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Sessions polling GET …/messaging/messages closed-loop.")
+    @OptionGroup var common: Common
+    @Option(help: "Polling connections (one session each).") var connections = 64
+    @Option(help: "Seconds.") var duration = 10.0
+
+    func run() async throws {
+        _ = raiseFileLimit()
+        let server = try await ServerProcess.openICWS(common)
+        let report = try await Scenarios.poll(LoadTarget(port: common.port, adminToken: "bench"), connections: connections, duration: duration)
+        server.stop()
+        var baseline: LoadReport?
+        var ratios: [(String, Double)] = []
+        if !common.noBaseline {
+            let yardstick = try await ServerProcess.baseline(common)
+            baseline = try await Scenarios.baselineHello(LoadTarget(port: common.port + 1), connections: connections, duration: duration)
+            yardstick.stop()
+            ratios.append(("per_s", (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
+        }
+        publish(report, baseline: baseline, ratios: ratios)
+    }
+}
+
+struct Writes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Durable request → complete cycles, closed-loop.")
+    @OptionGroup var common: Common
+    @Option(help: "Agent connections, each cycling on its own interaction.") var connections = 64
+    @Option(help: "Seconds.") var duration = 10.0
+
+    func run() async throws {
+        _ = raiseFileLimit()
+        let server = try await ServerProcess.openICWS(common)
+        let report = try await Scenarios.writes(LoadTarget(port: common.port, adminToken: "bench"), connections: connections, duration: duration)
+        server.stop()
+        var baseline: LoadReport?
+        var ratios: [(String, Double)] = []
+        if !common.noBaseline {
+            let yardstick = try await ServerProcess.baseline(common)
+            baseline = try await Scenarios.baselineHello(LoadTarget(port: common.port + 1), connections: connections, duration: duration)
+            yardstick.stop()
+            // A cycle is two requests: compare requests per second with hello-world requests per second.
+            ratios.append(("requests_per_s", 2 * (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
+        }
+        publish(report, baseline: baseline, ratios: ratios)
+    }
+}
+
+struct Idle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "N idle sessions, each with an open stream and two watches: server memory per session.")
+    @OptionGroup var common: Common
+    @Option(help: "Sessions.") var sessions = 1_000
+
+    func run() async throws {
+        print("file descriptor limit: \(raiseFileLimit())")
+        let server = try await ServerProcess.openICWS(common)
+        try await Task.sleep(for: .milliseconds(500))
+        let before = server.residentBytes
+        let after = Locked<Double>(0)
+        var options = Scenarios.IdleOptions()
+        options.sessions = sessions
+        var report = try await Scenarios.idle(LoadTarget(port: common.port, adminToken: "bench"), options) {
+            try await Task.sleep(for: .seconds(2))
+            after.set(server.residentBytes)
+        }
+        server.stop()
+        report.add("server_rss_before_mb", before / 1_048_576)
+        report.add("server_rss_after_mb", after.value / 1_048_576)
+        report.add("bytes_per_session", (after.value - before) / Double(sessions))
+
+        var baseline: LoadReport?
+        var ratios: [(String, Double)] = []
+        if !common.noBaseline {
+            let yardstick = try await ServerProcess.baseline(common)
+            try await Task.sleep(for: .milliseconds(500))
+            let baseBefore = yardstick.residentBytes
+            var fanout = Scenarios.FanoutOptions()
+            fanout.subscribers = sessions
+            fanout.rate = 1
+            fanout.duration = 1
+            fanout.grace = 2
+            let baseAfter = Locked<Double>(0)
+            // Hold bare streams open and read the baseline's memory while they are.
+            let probe = Task {
+                try await Task.sleep(for: .seconds(2 + Double(sessions) / 2_000))
+                baseAfter.set(yardstick.residentBytes)
+            }
+            _ = try? await Scenarios.baselineFanout(LoadTarget(port: common.port + 1), fanout)
+            _ = try? await probe.value
+            yardstick.stop()
+            var base = LoadReport(scenario: "baseline-idle")
+            base.add("streams", Double(sessions))
+            base.add("bytes_per_stream", (baseAfter.value - baseBefore) / Double(sessions))
+            baseline = base
+            ratios.append(("bytes_per_session", report.value("bytes_per_session")! / max(base.value("bytes_per_stream") ?? 1, 1)))
+        }
+        publish(report, baseline: baseline, ratios: ratios)
+    }
+}
+
+/// A value set by one task and read by another.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private var stored: Value
+    private let lock = NSLock()
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func set(_ value: Value) { lock.withLock { stored = value } }
+}
+
+struct BaselineServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "baseline-server", abstract: "Run the minimal Hummingbird baseline server.")
+    @Option var port = 18_019
+
+    func run() async throws {
+        try await BaselineServer.application(port: port).runService()
+    }
+}
