@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 // The benchmark runner: kept out of the main package so `swift build` / `swift test` stay lean.
+import Foundation
 import PackageDescription
+
+// A path dependency is known by its folder's name, which depends on where the project was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "openicws-benchmarks",
@@ -14,7 +18,7 @@ let package = Package(
         .executableTarget(
             name: "icws-bench",
             dependencies: [
-                .product(name: "ICWSLoad", package: "openicws"),
+                .product(name: "ICWSLoad", package: root),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

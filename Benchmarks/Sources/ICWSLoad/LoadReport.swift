@@ -13,6 +13,9 @@ public struct LoadReport: Sendable {
     }
 
     public mutating func add(_ name: String, _ value: Double) { figures.append((name, value)) }
+
+    /// Drops a figure (bookkeeping that should not be reported).
+    public mutating func remove(_ name: String) { figures.removeAll { $0.0 == name } }
     public mutating func note(_ text: String) { notes.append(text) }
 
     /// Adds p50/p99/max in milliseconds from a histogram of nanoseconds.

@@ -45,6 +45,7 @@ final class RunState: Sendable {
     let failures = Atomic<Int>(0)
     let measuring = Atomic<Bool>(false)
     let deliveries = Atomic<Int>(0)
+    let markers = Atomic<Int>(0)
     let firstError = Mutex<String?>(nil)
     /// Logins in flight, to bound them.
     let gate = Atomic<Int>(0)
@@ -80,7 +81,12 @@ func readStream(
             var events = 0
             scanner.feed(chunk, event: { events += 1 }) { index in
                 guard index >= 0, index < requests else { return }
-                if outcome.receivedAt[index] != 0 { outcome.duplicates += 1 } else { outcome.receivedAt[index] = now }
+                if outcome.receivedAt[index] != 0 {
+                    outcome.duplicates += 1
+                } else {
+                    outcome.receivedAt[index] = now
+                    state.markers.add(1, ordering: .relaxed)
+                }
             }
             if !isReady, events > 0 {
                 isReady = true
@@ -196,12 +202,12 @@ public enum Scenarios {
                 try await agents.waitForAll()
             }
             let loadSeconds = Double(nowNanos() - start) / 1e9
-            // Let deliveries drain, then stop every subscriber.
-            let expected = options.subscribers * requests * 2
-            _ = await wait(seconds: options.grace) { state.deliveries.load(ordering: .relaxed) >= expected }
-            let drainedSeconds = Double(nowNanos() - start) / 1e9
+            // Let deliveries drain (every subscriber has every request, or the grace time passed), then stop.
+            let expected = options.subscribers * requests
+            _ = await wait(seconds: options.grace) { state.markers.load(ordering: .relaxed) >= expected }
+            try await Task.sleep(for: .milliseconds(300))
             report.add("load_seconds", loadSeconds)
-            report.add("window_seconds", drainedSeconds)
+            report.add("start_ns", Double(start))
             group.cancelAll()
             var outcomes: [SubscriberOutcome] = []
             while let outcome = try await group.next() {
@@ -226,7 +232,10 @@ public enum Scenarios {
                 _ = latency.record(received > answeredAt[index] ? received - answeredAt[index] : 0)
             }
         }
-        let window = report.value("window_seconds") ?? 1
+        let start = UInt64(report.value("start_ns") ?? 0)
+        let window = max(report.value("load_seconds") ?? 1, Double(lastArrival > start ? lastArrival - start : 0) / 1e9)
+        report.add("window_seconds", window)
+        report.remove("start_ns")
         report.add("subscribers", Double(outcomes.count))
         report.add("requests", Double(requests))
         report.add("deliveries", Double(deliveries))
