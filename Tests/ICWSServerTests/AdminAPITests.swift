@@ -83,7 +83,8 @@ struct AdminAPITests {
             _ = try await http.session("agent1")
             let result = try await http.admin(.post, "/admin/interactions", json: #"{"type":"call","workgroup":"Sales"}"#)
             #expect(result.status == .conflict, "\(result.text)")
-            #expect(result.errorId?.isEmpty == false)
+            // The spec names no errorId for this [ours] case; this is the server's.
+            #expect(result.errorId == "error.request.routing.noAgentAvailable")
             #expect((result.object["message"] as? String)?.isEmpty == false)
             expectTransportHeaders(result, json: true)
         }
@@ -117,6 +118,8 @@ struct AdminAPITests {
                 let result = try await http.admin(.post, "/admin/interactions", json: body, token: token)
                 #expect(result.status == .unauthorized, "token \(token ?? "nil"): \(result.text)")
                 #expect(result.object["message"] is String)
+                // The admin API is not ICWS: its challenge is Bearer, not the ICWS one.
+                #expect(result.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
             }
             let basic = try await http.send(.post, "/admin/interactions", headers: [.authorization: "Basic \(adminToken)"], json: body)
             #expect(basic.status == .unauthorized)

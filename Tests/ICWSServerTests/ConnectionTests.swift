@@ -354,6 +354,8 @@ struct ConnectionTests {
                 try await http.send(.get, "/icws/connection"),
                 try await session.send(.post, "/connection"),
                 try await session.send(.get, "/connection/station"),
+                try await http.send(.patch, "/icws/connection/version"),
+                try await session.send(.patch, "/connection"),
             ]
             for result in results {
                 expectError(result, .methodNotAllowed, "error.request.accessDenied.httpMethodNotAllowed")
@@ -388,6 +390,23 @@ struct ConnectionTests {
             #expect(try await session.send(.put, path).status == .noContent)
             #expect(try await session.send(.delete, path).status == .noContent)
             #expect(try await session.send(.delete, path).status == .noContent)
+        }
+    }
+
+    @Test("Bodies on GET and DELETE are ignored, whatever they hold")
+    func bodiesIgnoredOnGetAndDelete() async throws {
+        try await TestServer.make().run { http in
+            let session = try await http.session("agent1")
+            let garbage = "this is not JSON {"
+            #expect(try await session.send(.get, "/connection", json: garbage).status == .ok)
+            let poll = try await http.send(.get, session.base + "/messaging/messages", headers: [.cookie: session.cookie], json: garbage)
+            #expect(poll.status == .ok, "\(poll.text)")
+            #expect(try await http.send(.get, "/icws/connection/features", json: garbage).status == .ok)
+            let unsubscribe = try await session.send(.delete, "/messaging/subscriptions/interactions/agent-assistance", json: garbage)
+            #expect(unsubscribe.status == .noContent, "\(unsubscribe.text)")
+            let logout = try await session.send(.delete, "/connection", json: #"{"x-icws":null}"#)
+            #expect(logout.status == .ok, "\(logout.text)")
+            expectUnauthorized(try await session.send(.get, "/connection"), errorCode: -2_147_221_499, errorId: "error.request.connection.authenticationFailure")
         }
     }
 
