@@ -18,7 +18,7 @@ struct ConnectionTests {
             let sid = try #require(body["sessionId"] as? String)
             let csrf = try #require(body["csrfToken"] as? String)
             #expect(sid.wholeMatch(of: /\d{9,}/) != nil, "session id \(sid) is not a digit string of 9 or more digits")
-            #expect(!csrf.isEmpty)
+            #expect(csrf.count >= 22, "a CSRF token of \(csrf.count) characters cannot hold 128 random bits")
             #expect(body["alternateHostList"] as? [Any] != nil)
             #expect(body["userID"] as? String == "agent1")
             #expect((body["userDisplayName"] as? String)?.isEmpty == false)
