@@ -16,6 +16,9 @@ extension RouterMethods where Context == ICWSRequestContext {
         for (method, handler) in handlers {
             on(path, method: method, use: handler ?? { _, _ in throw ICWSError.methodNotAllowed })
         }
+        // No ICWS resource supports PATCH: answer 405 on a known path rather than the router's 404.
+        let notAllowed: ICWSHandler = { _, _ in throw ICWSError.methodNotAllowed }
+        on(path, method: .patch, use: notAllowed)
         return self
     }
 }
