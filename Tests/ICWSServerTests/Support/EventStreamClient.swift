@@ -47,10 +47,14 @@ actor EventStreamRecorder {
     }
 
     static func open(port: Int, session: ICWSTestSession, lastEventId: String? = nil) async throws -> EventStreamRecorder {
+        try await open(url: "http://127.0.0.1:\(port)\(session.base)/messaging/messages", cookie: session.cookie, lastEventId: lastEventId)
+    }
+
+    static func open(url: String, cookie: String, lastEventId: String? = nil) async throws -> EventStreamRecorder {
         let recorder = EventStreamRecorder()
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(session.base)/messaging/messages")
+        var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "text/event-stream")
-        request.headers.add(name: "Cookie", value: session.cookie)
+        request.headers.add(name: "Cookie", value: cookie)
         if let lastEventId { request.headers.add(name: "Last-Event-ID", value: lastEventId) }
         let response = try await streamHTTPClient.execute(request, timeout: .seconds(60))
         await recorder.start(response)
