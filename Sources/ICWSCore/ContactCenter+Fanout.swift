@@ -144,71 +144,78 @@ extension ContactCenter {
     }
 
     private func fanOutRequests(_ ids: [String], memo: inout [AnyHashable: [UInt8]]) {
-        var pendingBySession: [String: PendingLists] = [:]
-        var order: [String] = []
-        func touch(_ sessionId: String, _ change: (inout PendingLists) -> Void) {
-            if pendingBySession[sessionId] == nil { order.append(sessionId) }
-            change(&pendingBySession[sessionId, default: PendingLists()])
+        // One entry per session touched, in the order first touched.
+        var slots: [ObjectIdentifier: Int] = [:]
+        var pending: [(watch: SessionWatches, lists: PendingLists)] = []
+        func slot(_ watch: SessionWatches) -> Int {
+            let key = ObjectIdentifier(watch)
+            if let index = slots[key] { return index }
+            slots[key] = pending.count
+            pending.append((watch, PendingLists()))
+            return pending.count - 1
         }
         for id in ids {
             guard let request = domain.requests[id] else { continue }
-            var people = [request.initiator] + request.participants.map(\.userId)
             let supervisors = directory.workgroups[request.workgroup]?.supervisors ?? []
-            people += supervisors
             var seenUsers = Set<String>()
-            for userId in people where seenUsers.insert(userId).inserted {
-                for sessionId in sessionsByUser[userId] ?? [] {
-                    guard let watch = watches[sessionId] else { continue }
+            for userId in [request.initiator] + request.participants.map(\.userId) + supervisors where seenUsers.insert(userId).inserted {
+                guard let sessions = watchesByUser[userId] else { continue }
+                // What this user should see is the same for all of the user's sessions: work it out once.
+                let listed = request.listsFor(userId)
+                let supervises = directory.supervises(userId, request.workgroup)
+                let entry = supervises && request.isActive ? supervisorEntry(request, for: userId) : nil
+                let entryView = entry.map { SupervisorEntryView(action: $0.action, state: $0.state) }
+                for watch in sessions.values {
                     if let list = watch.agentList {
-                        let should = request.listsFor(userId)
-                        if should && !list.contains(id) {
+                        if listed && !list.contains(id) {
                             watch.agentList?.insert(id)
-                            touch(sessionId) { $0.agentAdded.append(id) }
-                        } else if !should && list.contains(id) {
+                            pending[slot(watch)].lists.agentAdded.append(id)
+                        } else if !listed && list.contains(id) {
                             watch.agentList?.remove(id)
-                            touch(sessionId) { $0.agentRemoved.append(id) }
+                            pending[slot(watch)].lists.agentRemoved.append(id)
                         }
                     }
-                    if let message = detailsDelta(request, key: .agentAssistanceDetails(id), watch: watch, memo: &memo) {
-                        touch(sessionId) { $0.details.append(message) }
+                    if !watch.agentDetails.isEmpty,
+                        let message = detailsDelta(request, key: .agentAssistanceDetails(id), watch: watch, memo: &memo)
+                    {
+                        pending[slot(watch)].lists.details.append(message)
                     }
-                    if let message = detailsDelta(request, key: .supervisorAssistanceDetails(id), watch: watch, memo: &memo) {
-                        touch(sessionId) { $0.details.append(message) }
+                    if !watch.supervisorDetails.isEmpty,
+                        let message = detailsDelta(request, key: .supervisorAssistanceDetails(id), watch: watch, memo: &memo)
+                    {
+                        pending[slot(watch)].lists.details.append(message)
                     }
-                    if let list = watch.supervisorList, directory.supervises(userId, request.workgroup) {
-                        let known = list[id]
-                        if request.isActive {
-                            let entry = supervisorEntry(request, for: userId)
-                            let now = SupervisorEntryView(action: entry.action, state: entry.state)
-                            if known == nil {
-                                touch(sessionId) { $0.supervisorAdded.append(entry) }
-                            } else if known != now {
-                                touch(sessionId) { $0.supervisorChanged.append(entry) }
+                    if supervises, let known = watch.supervisorList {
+                        let had = known[id]
+                        if let entry, let entryView {
+                            if had == nil {
+                                pending[slot(watch)].lists.supervisorAdded.append(entry)
+                            } else if had != entryView {
+                                pending[slot(watch)].lists.supervisorChanged.append(entry)
                             }
-                            watch.supervisorList?[id] = now
-                        } else if known != nil {
+                            if had != entryView { watch.supervisorList?[id] = entryView }
+                        } else if had != nil {
                             watch.supervisorList?[id] = nil
-                            touch(sessionId) { $0.supervisorRemoved.append(id) }
+                            pending[slot(watch)].lists.supervisorRemoved.append(id)
                         }
                     }
                 }
             }
         }
-        for sessionId in order {
-            guard let watch = watches[sessionId], let pending = pendingBySession[sessionId] else { continue }
-            if !pending.agentAdded.isEmpty || !pending.agentRemoved.isEmpty {
+        for (watch, lists) in pending {
+            if !lists.agentAdded.isEmpty || !lists.agentRemoved.isEmpty {
                 let message = AssistanceRequestListMessage(
-                    isDelta: true, requestsAdded: pending.agentAdded.isEmpty ? nil : pending.agentAdded,
-                    requestsRemoved: pending.agentRemoved.isEmpty ? nil : pending.agentRemoved)
+                    isDelta: true, requestsAdded: lists.agentAdded.isEmpty ? nil : lists.agentAdded,
+                    requestsRemoved: lists.agentRemoved.isEmpty ? nil : lists.agentRemoved)
                 deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: encoded(message, memo: &memo)), to: watch)
             }
-            for message in pending.details { deliver(message, to: watch) }
-            if !pending.supervisorAdded.isEmpty || !pending.supervisorChanged.isEmpty || !pending.supervisorRemoved.isEmpty {
+            for message in lists.details { deliver(message, to: watch) }
+            if !lists.supervisorAdded.isEmpty || !lists.supervisorChanged.isEmpty || !lists.supervisorRemoved.isEmpty {
                 let message = SupervisorAssistanceRequestMessage(
                     isDelta: true,
-                    requestsAdded: pending.supervisorAdded.isEmpty ? nil : pending.supervisorAdded,
-                    requestsChanged: pending.supervisorChanged.isEmpty ? nil : pending.supervisorChanged,
-                    requestsRemoved: pending.supervisorRemoved.isEmpty ? nil : pending.supervisorRemoved)
+                    requestsAdded: lists.supervisorAdded.isEmpty ? nil : lists.supervisorAdded,
+                    requestsChanged: lists.supervisorChanged.isEmpty ? nil : lists.supervisorChanged,
+                    requestsRemoved: lists.supervisorRemoved.isEmpty ? nil : lists.supervisorRemoved)
                 deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: encoded(message, memo: &memo)), to: watch)
             }
         }

@@ -165,8 +165,8 @@ extension ContactCenter {
             }
         }
         for userId in users.sorted() {
-            for sessionId in sessionsByUser[userId] ?? [] {
-                guard let watch = watches[sessionId], !watch.queues.isEmpty else { continue }
+            for watch in (watchesByUser[userId] ?? [:]).values {
+                guard !watch.queues.isEmpty else { continue }
                 for subscriptionId in watch.queues.keys.sorted() {
                     guard var queue = watch.queues[subscriptionId] else { continue }
                     var added: [QueueInteraction] = []

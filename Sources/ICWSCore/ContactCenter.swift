@@ -19,7 +19,8 @@ public actor ContactCenter {
 
     var domain: DomainState
     var watches: [String: SessionWatches] = [:]
-    var sessionsByUser: [String: Set<String>] = [:]
+    /// Each user's sessions, keyed by object identity (cheap to hash on the fan-out path).
+    var watchesByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
     /// When each logged-in agent last got an interaction (or logged in): longest idle is routed first.
     var lastRouted: [String: Date] = [:]
     var nextInteractionNumber: Int64
@@ -110,8 +111,9 @@ public actor ContactCenter {
     /// A session logged in: it can now watch, and its user is available for routing.
     public func sessionStarted(_ session: Session) async throws {
         try await perform { [self] in
-            watches[session.id] = SessionWatches(session: session)
-            sessionsByUser[session.userId, default: []].insert(session.id)
+            let watch = SessionWatches(session: session)
+            watches[session.id] = watch
+            watchesByUser[session.userId, default: [:]][ObjectIdentifier(watch)] = watch
             if lastRouted[session.userId] == nil { lastRouted[session.userId] = clock.now() }
         }
     }
@@ -119,16 +121,17 @@ public actor ContactCenter {
     /// A session ended (logout, expiry, shutdown): its watches go, an open stream is told and closed.
     public func sessionEnded(_ session: Session, reason: String, shouldReconnect: Bool) async {
         _ = try? await perform { [self] in
-            watches[session.id] = nil
-            sessionsByUser[session.userId]?.remove(session.id)
-            if sessionsByUser[session.userId]?.isEmpty == true { sessionsByUser[session.userId] = nil }
+            if let watch = watches.removeValue(forKey: session.id) {
+                watchesByUser[session.userId]?[ObjectIdentifier(watch)] = nil
+                if watchesByUser[session.userId]?.isEmpty == true { watchesByUser[session.userId] = nil }
+            }
             let message = ConnectionStateChangeMessage(reason: reason, shouldReconnect: shouldReconnect)
             session.mailbox.close(reason: reason, lastMessage: OutboundMessage(watch: .connection, isDelta: false, json: encode(message)))
         }
     }
 
     /// Whether `userId` has a live session.
-    func isLoggedIn(_ userId: String) -> Bool { !(sessionsByUser[userId]?.isEmpty ?? true) }
+    func isLoggedIn(_ userId: String) -> Bool { !(watchesByUser[userId]?.isEmpty ?? true) }
 
     func encode<T: Encodable>(_ value: T) -> [UInt8] {
         // Our message types always encode; an empty object keeps the stream well-formed if one ever did not.

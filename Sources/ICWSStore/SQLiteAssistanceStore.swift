@@ -135,8 +135,7 @@ public final class SQLiteAssistanceStore: AssistanceStore {
         }
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
-            for operation in operations {
-                let (sql, binds) = Self.statement(for: operation)
+            for (sql, binds) in Self.statements(for: operations) {
                 _ = try await connection.query(sql, binds)
             }
             _ = try await connection.query("COMMIT", [])
@@ -146,36 +145,71 @@ public final class SQLiteAssistanceStore: AssistanceStore {
         }
     }
 
-    static func statement(for operation: StoreOperation) -> (String, [SQLiteData]) {
-        switch operation {
-        case .saveInteraction(let i):
-            return (
-                "INSERT OR REPLACE INTO interactions (id, type, remote_name, workgroup, agent, state, created_at) VALUES (?,?,?,?,?,?,?)",
-                [.text(i.id), .text(i.type), .text(i.remoteName), i.workgroup.map { .text($0) } ?? .null, .text(i.agent),
-                 .text(i.state.rawValue), .float(i.createdAt.timeIntervalSince1970)])
-        case .saveRequest(let r):
-            return (
-                """
-                INSERT INTO assistance_requests (id, number, interaction_id, workgroup, initiator, state, created_at)
-                VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET state = excluded.state
-                """,
-                [.text(r.id), .integer(SQLiteInt64(AssistanceIdentifiers.number(of: r.id) ?? 0)), .text(r.interactionId),
-                 .text(r.workgroup), .text(r.initiator), .integer(SQLiteInt64(r.state.rawValue)),
-                 .float(r.createdAt.timeIntervalSince1970)])
-        case .saveParticipant(let id, let position, let p):
-            return (
-                "INSERT OR REPLACE INTO assistance_participants (assistance_id, position, user_id, action) VALUES (?,?,?,?)",
-                [.text(id), .integer(SQLiteInt64(position)), .text(p.userId), .integer(SQLiteInt64(p.action.rawValue))])
-        case .addChatLine(let id, let position, let line):
-            return (
-                "INSERT INTO assistance_lines (assistance_id, position, participant_id, text, time_added) VALUES (?,?,?,?,?)",
-                [.text(id), .integer(SQLiteInt64(position)), .text(line.participantId), .text(line.text),
-                 .float(line.timeAdded.timeIntervalSince1970)])
+    /// The batch as a few multi-row statements, one per table: each statement costs a thread hop and a
+    /// parse, so a batch of hundreds of changes becomes a handful of statements. When a batch touches a
+    /// row twice, the last value wins, as if the operations ran one by one.
+    static func statements(for operations: [StoreOperation]) -> [(String, [SQLiteData])] {
+        var interactions = OrderedLast<String, Interaction>()
+        var requests = OrderedLast<String, AssistanceRequest>()
+        var participants = OrderedLast<String, (String, Int, AssistanceRequest.Participant)>()
+        var lines: [(String, Int, AssistanceRequest.ChatLine)] = []
+        for operation in operations {
+            switch operation {
+            case .saveInteraction(let interaction): interactions.set(interaction.id, interaction)
+            case .saveRequest(let request): requests.set(request.id, request)
+            case .saveParticipant(let id, let position, let participant): participants.set("\(id)#\(position)", (id, position, participant))
+            case .addChatLine(let id, let position, let line): lines.append((id, position, line))
+            }
         }
+        var statements: [(String, [SQLiteData])] = []
+        func add<Row>(_ rows: [Row], _ head: String, _ columns: Int, _ tail: String, _ bind: (Row) -> [SQLiteData]) {
+            // Stay well below SQLite's bound-parameter limit.
+            let perStatement = max(1, 30_000 / columns)
+            let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+            var start = 0
+            while start < rows.count {
+                let chunk = rows[start..<min(rows.count, start + perStatement)]
+                let sql = head + " VALUES " + Array(repeating: tuple, count: chunk.count).joined(separator: ",") + tail
+                statements.append((sql, chunk.flatMap(bind)))
+                start += perStatement
+            }
+        }
+        add(interactions.values, "INSERT OR REPLACE INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)", 7, "") { i in
+            [.text(i.id), .text(i.type), .text(i.remoteName), i.workgroup.map { .text($0) } ?? .null, .text(i.agent),
+             .text(i.state.rawValue), .float(i.createdAt.timeIntervalSince1970)]
+        }
+        add(requests.values, "INSERT INTO assistance_requests (id, number, interaction_id, workgroup, initiator, state, created_at)", 7,
+            " ON CONFLICT(id) DO UPDATE SET state = excluded.state") { r in
+            [.text(r.id), .integer(SQLiteInt64(AssistanceIdentifiers.number(of: r.id) ?? 0)), .text(r.interactionId),
+             .text(r.workgroup), .text(r.initiator), .integer(SQLiteInt64(r.state.rawValue)), .float(r.createdAt.timeIntervalSince1970)]
+        }
+        add(participants.values, "INSERT OR REPLACE INTO assistance_participants (assistance_id, position, user_id, action)", 4, "") { row in
+            [.text(row.0), .integer(SQLiteInt64(row.1)), .text(row.2.userId), .integer(SQLiteInt64(row.2.action.rawValue))]
+        }
+        add(lines, "INSERT INTO assistance_lines (assistance_id, position, participant_id, text, time_added)", 5, "") { row in
+            [.text(row.0), .integer(SQLiteInt64(row.1)), .text(row.2.participantId), .text(row.2.text),
+             .float(row.2.timeAdded.timeIntervalSince1970)]
+        }
+        return statements
     }
 
     public func close() async throws {
         try await connection.close()
         try await threadPool.shutdownGracefully()
+    }
+}
+
+/// Keys in first-seen order, each with the last value set for it.
+struct OrderedLast<Key: Hashable, Value> {
+    private var index: [Key: Int] = [:]
+    private(set) var values: [Value] = []
+
+    mutating func set(_ key: Key, _ value: Value) {
+        if let position = index[key] {
+            values[position] = value
+        } else {
+            index[key] = values.count
+            values.append(value)
+        }
     }
 }
