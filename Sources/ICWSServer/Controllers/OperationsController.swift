@@ -54,16 +54,30 @@ public enum ICWSMetrics {
     }
 }
 
-/// Records request latency per route and status.
+/// Records request latency per route.
 struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = ICWSRequestContext
+    /// Timers by method and route, made once: making one per request showed up in profiles.
+    private let timers = TimerCache()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now()
         let response = try await next(request, context)
-        let route = context.endpointPath ?? "unmatched"
-        Timer(label: "openicws_request_duration_seconds", dimensions: [("method", request.method.rawValue), ("route", route)])
-            .recordInterval(since: start)
+        timers.timer(method: request.method.rawValue, route: context.endpointPath ?? "unmatched").recordInterval(since: start)
         return response
+    }
+}
+
+final class TimerCache: Sendable {
+    private let timers = Mutex<[String: Timer]>([:])
+
+    func timer(method: String, route: String) -> Timer {
+        let key = method + " " + route
+        return timers.withLock { timers in
+            if let timer = timers[key] { return timer }
+            let timer = Timer(label: "openicws_request_duration_seconds", dimensions: [("method", method), ("route", route)])
+            timers[key] = timer
+            return timer
+        }
     }
 }

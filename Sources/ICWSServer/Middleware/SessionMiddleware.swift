@@ -39,15 +39,28 @@ struct SessionMiddleware: RouterMiddleware {
     /// Finds a cookie leniently: clients send `a=b; c=d`, or echo the whole `Set-Cookie` string with
     /// `Path=…; HttpOnly` attributes, sometimes several cookies joined by commas.
     static func cookieValue(named name: String, in headers: [String]) -> String? {
+        let key = Array(name.utf8)
         for header in headers {
-            for piece in header.split(whereSeparator: { $0 == ";" || $0 == "," }) {
-                let pair = piece.trimmingCharacters(in: .whitespaces)
-                guard let equals = pair.firstIndex(of: "=") else { continue }
-                if pair[..<equals] == name {
-                    var value = pair[pair.index(after: equals)...]
-                    if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
-                    return String(value)
+            // Scanned as bytes: this runs on every request, and string splitting showed up in profiles.
+            let bytes = Array(header.utf8)
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ";"), bytes[end] != UInt8(ascii: ",") { end += 1 }
+                var low = start
+                var high = end
+                while low < high, bytes[low] == UInt8(ascii: " ") || bytes[low] == UInt8(ascii: "\t") { low += 1 }
+                while high > low, bytes[high - 1] == UInt8(ascii: " ") || bytes[high - 1] == UInt8(ascii: "\t") { high -= 1 }
+                if high - low > key.count, bytes[low + key.count] == UInt8(ascii: "="), bytes[low..<(low + key.count)].elementsEqual(key) {
+                    var valueStart = low + key.count + 1
+                    var valueEnd = high
+                    if valueEnd - valueStart >= 2, bytes[valueStart] == UInt8(ascii: "\""), bytes[valueEnd - 1] == UInt8(ascii: "\"") {
+                        valueStart += 1
+                        valueEnd -= 1
+                    }
+                    return String(decoding: bytes[valueStart..<valueEnd], as: UTF8.self)
                 }
+                start = end + 1
             }
         }
         return nil
