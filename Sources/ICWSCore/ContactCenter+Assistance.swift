@@ -8,7 +8,7 @@ extension ContactCenter {
     /// Trims and checks the `text` of a request or chat line.
     public static func validText(_ text: String?) throws -> String {
         guard let text else { throw ICWSError.missingProperty("text") }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespace
         guard !trimmed.isEmpty else { throw ICWSError.invalidProperty("text", "must not be empty") }
         guard trimmed.count <= maxTextLength else {
             throw ICWSError.invalidProperty("text", "must be at most \(maxTextLength) characters")
@@ -168,5 +168,15 @@ extension ContactCenter {
             throw ICWSError.accessDenied("You are not a supervisor of the workgroup '\(request.workgroup)'.")
         }
         return request
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing whitespace and newlines (native; Foundation's trim showed in profiles).
+    public var trimmingWhitespace: String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }
