@@ -88,7 +88,13 @@ let package = Package(
             path: "Benchmarks/Sources/ICWSLoad",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ICWSCoreTests", dependencies: ["ICWSCore", "ICWSModel", "ICWSStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ICWSCoreTests",
+            dependencies: [
+                "ICWSCore", "ICWSModel", "ICWSStore", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ICWSServerTests",
             dependencies: [

@@ -120,6 +120,22 @@ extension ContactCenter {
         }) ?? 0
     }
 
+    /// How many watches of each kind are open (for metrics).
+    public func subscriptionCounts() -> [(String, Int)] {
+        var counts: [String: Int] = [
+            "agent-assistance": 0, "agent-assistance-details": 0, "supervisor-assistance": 0,
+            "supervisor-assistance-details": 0, "queues": 0,
+        ]
+        for watch in watches.values {
+            if watch.agentList != nil { counts["agent-assistance", default: 0] += 1 }
+            counts["agent-assistance-details", default: 0] += watch.agentDetails.count
+            if watch.supervisorList != nil { counts["supervisor-assistance", default: 0] += 1 }
+            counts["supervisor-assistance-details", default: 0] += watch.supervisorDetails.count
+            counts["queues", default: 0] += watch.queues.count
+        }
+        return counts.sorted { $0.key < $1.key }
+    }
+
     /// Whether the store is failing (for `/health`).
     public var isStoreSuspended: Bool { storeSuspended }
 

@@ -62,6 +62,13 @@ public final class SessionRegistry: Sendable {
 
     private let state = Mutex(State())
     private let endedMemory: Int
+    private let draining = Atomic<Bool>(false)
+
+    /// Refuses new sessions from now on (the node is shutting down).
+    public func stopAccepting() { draining.store(true, ordering: .relaxed) }
+
+    /// Whether new sessions are refused.
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     /// - Parameter endedMemory: how many ended session ids to remember.
     public init(endedMemory: Int = 100_000) {

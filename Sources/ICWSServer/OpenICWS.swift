@@ -89,6 +89,7 @@ public struct OpenICWS: Sendable {
 
     /// Ends every session and tells open streams to reconnect (graceful shutdown).
     public func endAllSessions(reason: String) async {
+        registry.stopAccepting()
         for session in registry.all {
             guard registry.remove(session.id) != nil else { continue }
             await center.sessionEnded(session, reason: reason, shouldReconnect: true)
@@ -113,6 +114,9 @@ struct SessionUpkeepService: Service {
                 await openICWS.center.probeStore()
                 await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
                 sessionsGauge.record(openICWS.registry.count)
+                for (kind, count) in await openICWS.center.subscriptionCounts() {
+                    Gauge(label: "openicws_subscriptions", dimensions: [("kind", kind)]).record(count)
+                }
                 sincePing += 1
                 if sincePing >= openICWS.configuration.ssePingSeconds {
                     sincePing = 0

@@ -35,6 +35,18 @@ struct OperationsTests {
         }
     }
 
+    @Test("a draining node refuses logins with 503 error.server.notAcceptingConnections and an alternateHostList")
+    func draining() async throws {
+        let server = try await TestServer.make()
+        try await server.run { http in
+            server.openICWS.registry.stopAccepting()
+            let result = try await http.login("agent1")
+            #expect(result.status == .serviceUnavailable)
+            #expect(result.errorId == "error.server.notAcceptingConnections")
+            #expect(result.object["alternateHostList"] as? [String] == [])
+        }
+    }
+
     @Test("CORS: a configured origin is echoed with credentials; others get no CORS headers; preflight answers 204")
     func cors() async throws {
         try await TestServer.make(configure: { $0.corsOrigins = ["https://desk.example"] }).run { http in

@@ -45,6 +45,7 @@ struct ConnectionController {
     }
 
     @Sendable func login(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        guard !registry.isDraining else { throw ICWSError.notAcceptingConnections }
         guard let language = request.headers[.acceptLanguage]?.trimmingCharacters(in: .whitespaces), !language.isEmpty else {
             throw ICWSError.invalidHeader("Accept-Language")
         }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import ICWSCore
 import ICWSModel
+import Metrics
 import NIOCore
 
 /// Messages (short poll or event stream), heartbeat, and the subscription resources.
@@ -10,6 +11,7 @@ struct MessagingController {
     let center: ContactCenter
     let configuration: ServerConfiguration
     let streams: EventStreams
+    let polled = Counter(label: "openicws_messages_delivered_total", dimensions: [("via", "poll")])
 
     func addRoutes(to group: RouterGroup<ICWSRequestContext>) {
         group.resource("/messaging/messages", get: messages)
@@ -42,6 +44,7 @@ struct MessagingController {
             return streams.stream(for: session, request: request, context: context)
         }
         let entries = session.mailbox.drain()
+        if !entries.isEmpty { polled.increment(by: entries.count) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(entries.reduce(2) { $0 + $1.message.json.count + 1 })
         buffer.writeInteger(UInt8(ascii: "["))

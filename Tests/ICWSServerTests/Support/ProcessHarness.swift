@@ -83,7 +83,7 @@ final class ServerProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Launches the executable and waits (bounded) until it answers HTTP.
-    init(executable: URL, dataDirectory: String, port: Int, adminToken: String) async throws {
+    init(executable: URL, dataDirectory: String, port: Int, adminToken: String, extraArguments: [String] = []) async throws {
         self.port = port
         logFile = URL(fileURLWithPath: dataDirectory).deletingLastPathComponent()
             .appendingPathComponent("openicws-\(port)-\(UUID().uuidString).log")
@@ -92,7 +92,7 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = [
             "serve", "--port", String(port), "--data", dataDirectory, "--admin-token", adminToken, "--log-level", "warning",
-        ]
+        ] + extraArguments
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// Runs the built `openicws` with arguments; returns exit status and everything it printed.
+func runCommand(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+    let executable = try #require(BuiltServer.executable)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let stdin = Pipe()
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite(
+    "The openicws command",
+    .enabled(if: BuiltServer.executable != nil, "the openicws executable was not found next to the test bundle; run `swift build` first"))
+struct CommandLineTests {
+    @Test("a broken directory file stops start-up with a message naming the file and the field")
+    func brokenDirectory() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).json")
+        try Data(#"{"users":[{"userId":"agent1","passwordHash":"1234"}]}"#.utf8).write(to: file)
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("data-\(UUID().uuidString)").path
+        let result = try runCommand(["serve", "--directory", file.path, "--data", data, "--port", String(try freeLoopbackPort())])
+        #expect(result.status != 0)
+        #expect(result.output.contains(file.path))
+        #expect(result.output.contains("users[0].passwordHash"))
+    }
+
+    @Test("hash-password prints a bcrypt hash that a directory file accepts and login verifies")
+    func hashPassword() async throws {
+        let printed = try runCommand(["hash-password", "--cost", "5"], input: "open sesame\n")
+        #expect(printed.status == 0)
+        let hash = printed.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(hash.hasPrefix("$2b$05$"))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("staff-\(UUID().uuidString).json")
+        try Data("""
+            {"workgroups":[{"name":"Desk","members":["ann"],"supervisors":[]}],
+             "users":[{"userId":"ann","displayName":"Ann","passwordHash":"\(hash)","rights":{"canRequestAssistanceFromSupervisor":true}}]}
+            """.utf8).write(to: file)
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("data-\(UUID().uuidString)").path
+        let server = try await ServerProcess(
+            executable: try #require(BuiltServer.executable), dataDirectory: data, port: try freeLoopbackPort(), adminToken: "t",
+            extraArguments: ["--directory", file.path])
+        defer { server.killHard() }
+        let body = #"{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","userID":"ann","password":"open sesame"}"#
+        let ok = try await server.request(.POST, "/icws/connection", headers: [("Accept-Language", "en")], json: body)
+        #expect(ok.status == .created)
+        #expect(ok.object["userDisplayName"] as? String == "Ann")
+        let demoUser = try await server.request(
+            .POST, "/icws/connection", headers: [("Accept-Language", "en")],
+            json: #"{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","userID":"agent1","password":"1234"}"#)
+        #expect(demoUser.status == .badRequest)
+    }
+
+    @Test("--help documents every serve option")
+    func help() throws {
+        let result = try runCommand(["serve", "--help"])
+        #expect(result.status == 0)
+        for option in ["--host", "--port", "--data", "--directory", "--admin-token", "--emulate", "--session-idle-seconds", "--sse-ping-seconds", "--cors-origin"] {
+            #expect(result.output.contains(option), "missing \(option)")
+        }
+    }
+}
