@@ -202,12 +202,18 @@ extension ContactCenter {
                 }
             }
         }
+        // Sessions of the same user usually get the same delta: compare with the last one built (cheap when
+        // the strings are shared) before hashing it into the memo.
+        var lastList: (AssistanceRequestListMessage, [UInt8])?
+        var lastSupervisor: (SupervisorAssistanceRequestMessage, [UInt8])?
         for (watch, lists) in pending {
             if !lists.agentAdded.isEmpty || !lists.agentRemoved.isEmpty {
                 let message = AssistanceRequestListMessage(
                     isDelta: true, requestsAdded: lists.agentAdded.isEmpty ? nil : lists.agentAdded,
                     requestsRemoved: lists.agentRemoved.isEmpty ? nil : lists.agentRemoved)
-                deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: encoded(message, memo: &memo)), to: watch)
+                let bytes = lastList?.0 == message ? lastList?.1 ?? [] : encoded(message, memo: &memo)
+                lastList = (message, bytes)
+                deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: bytes), to: watch)
             }
             for message in lists.details { deliver(message, to: watch) }
             if !lists.supervisorAdded.isEmpty || !lists.supervisorChanged.isEmpty || !lists.supervisorRemoved.isEmpty {
@@ -216,7 +222,9 @@ extension ContactCenter {
                     requestsAdded: lists.supervisorAdded.isEmpty ? nil : lists.supervisorAdded,
                     requestsChanged: lists.supervisorChanged.isEmpty ? nil : lists.supervisorChanged,
                     requestsRemoved: lists.supervisorRemoved.isEmpty ? nil : lists.supervisorRemoved)
-                deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: encoded(message, memo: &memo)), to: watch)
+                let bytes = lastSupervisor?.0 == message ? lastSupervisor?.1 ?? [] : encoded(message, memo: &memo)
+                lastSupervisor = (message, bytes)
+                deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch)
             }
         }
     }

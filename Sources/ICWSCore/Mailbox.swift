@@ -68,7 +68,7 @@ public final class Mailbox: Sendable {
     public let replayCapacity: Int
     let state = Mutex(State())
 
-    public init(capacity: Int = 1_000, replayCapacity: Int = 1_000) {
+    public init(capacity: Int = 1_000, replayCapacity: Int = 200) {
         self.capacity = capacity
         self.replayCapacity = replayCapacity
     }

@@ -16,7 +16,8 @@ public struct ServerConfiguration: Sendable {
     /// The `retry:` the event stream advises, in milliseconds.
     public var sseRetryMilliseconds = 3_000
     public var mailboxCapacity = 1_000
-    public var replayCapacity = 1_000
+    /// Messages kept per session, after a stream sent them, for `Last-Event-ID` replay; older resumes get snapshots.
+    public var replayCapacity = 200
     /// Seconds of store failure after which suspended watches are faulted (`state:3`) and end.
     public var storeFaultSeconds: Double = 120
     public var corsOrigins: [String] = []

@@ -43,7 +43,8 @@ struct MessagingController {
         if accept.contains("text/event-stream") && configuration.features.supports("messaging", 2) {
             return streams.stream(for: session, request: request, context: context)
         }
-        let entries = session.mailbox.drain()
+        // While a stream is open, messages belong to it; a poll beside it gets none.
+        let entries = session.hasOpenStream ? [] : session.mailbox.drain()
         if !entries.isEmpty { polled.increment(by: entries.count) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(entries.reduce(2) { $0 + $1.message.json.count + 1 })

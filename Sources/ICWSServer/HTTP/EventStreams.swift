@@ -90,11 +90,30 @@ final class EventStreams: Sendable {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(entries.reduce(0) { $0 + $1.message.json.count + 32 })
         for entry in entries {
-            buffer.writeString("id: \(entry.sequence)\ndata: ")
+            buffer.writeStaticString("id: ")
+            writeDecimal(entry.sequence, to: &buffer)
+            buffer.writeStaticString("\ndata: ")
             buffer.writeBytes(entry.message.json)
-            buffer.writeString("\n\n")
+            buffer.writeStaticString("\n\n")
         }
         return buffer
     }
 }
 
+
+/// Writes a number's decimal digits without building a String (once per delivered message).
+func writeDecimal(_ value: UInt64, to buffer: inout ByteBuffer) {
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+    var rest = value
+    withUnsafeMutableBytes(of: &digits) { raw in
+        repeat {
+            raw[19 - count] = UInt8(48 + rest % 10)
+            rest /= 10
+            count += 1
+        } while rest > 0
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(20 - count)...]))
+    }
+}
