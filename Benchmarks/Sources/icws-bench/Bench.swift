@@ -147,6 +147,33 @@ struct Fanout: AsyncParsableCommand {
     }
 }
 
+/// Runs a closed-loop scenario against OpenICWS, then hello-world GETs on the baseline with as many
+/// connections, and publishes `operationsPerRequest × per_s` as a ratio of hello-world requests per second.
+func closedLoopAgainstBaseline(
+    _ common: Common, connections: Int, duration: Double, ratioName: String, requestsPerOperation: Double,
+    _ scenario: (LoadTarget) async throws -> LoadReport
+) async throws {
+    _ = raiseFileLimit()
+    let server = try await ServerProcess.openICWS(common)
+    let report: LoadReport
+    do {
+        report = try await scenario(LoadTarget(port: common.port, adminToken: "bench"))
+    } catch {
+        server.stop()
+        throw error
+    }
+    server.stop()
+    var baseline: LoadReport?
+    var ratios: [(String, Double)] = []
+    if !common.noBaseline {
+        let yardstick = try await ServerProcess.baseline(common)
+        baseline = try await Scenarios.baselineHello(LoadTarget(port: common.port + 1), connections: connections, duration: duration)
+        yardstick.stop()
+        ratios.append((ratioName, requestsPerOperation * (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
+    }
+    publish(report, baseline: baseline, ratios: ratios)
+}
+
 struct Poll: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sessions polling GET …/messaging/messages closed-loop.")
     @OptionGroup var common: Common
@@ -154,19 +181,9 @@ struct Poll: AsyncParsableCommand {
     @Option(help: "Seconds.") var duration = 10.0
 
     func run() async throws {
-        _ = raiseFileLimit()
-        let server = try await ServerProcess.openICWS(common)
-        let report = try await Scenarios.poll(LoadTarget(port: common.port, adminToken: "bench"), connections: connections, duration: duration)
-        server.stop()
-        var baseline: LoadReport?
-        var ratios: [(String, Double)] = []
-        if !common.noBaseline {
-            let yardstick = try await ServerProcess.baseline(common)
-            baseline = try await Scenarios.baselineHello(LoadTarget(port: common.port + 1), connections: connections, duration: duration)
-            yardstick.stop()
-            ratios.append(("per_s", (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
+        try await closedLoopAgainstBaseline(common, connections: connections, duration: duration, ratioName: "per_s", requestsPerOperation: 1) {
+            try await Scenarios.poll($0, connections: connections, duration: duration)
         }
-        publish(report, baseline: baseline, ratios: ratios)
     }
 }
 
@@ -177,20 +194,12 @@ struct Writes: AsyncParsableCommand {
     @Option(help: "Seconds.") var duration = 10.0
 
     func run() async throws {
-        _ = raiseFileLimit()
-        let server = try await ServerProcess.openICWS(common)
-        let report = try await Scenarios.writes(LoadTarget(port: common.port, adminToken: "bench"), connections: connections, duration: duration)
-        server.stop()
-        var baseline: LoadReport?
-        var ratios: [(String, Double)] = []
-        if !common.noBaseline {
-            let yardstick = try await ServerProcess.baseline(common)
-            baseline = try await Scenarios.baselineHello(LoadTarget(port: common.port + 1), connections: connections, duration: duration)
-            yardstick.stop()
-            // A cycle is two requests: compare requests per second with hello-world requests per second.
-            ratios.append(("requests_per_s", 2 * (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
+        // A cycle is two requests: the ratio compares requests per second with hello-world requests per second.
+        try await closedLoopAgainstBaseline(
+            common, connections: connections, duration: duration, ratioName: "requests_per_s", requestsPerOperation: 2
+        ) {
+            try await Scenarios.writes($0, connections: connections, duration: duration)
         }
-        publish(report, baseline: baseline, ratios: ratios)
     }
 }
 
