@@ -62,6 +62,34 @@ public final class SQLiteAssistanceStore: AssistanceStore {
                 assistance_id TEXT NOT NULL, position INTEGER NOT NULL, participant_id TEXT NOT NULL, text TEXT NOT NULL,
                 time_added REAL NOT NULL, PRIMARY KEY (assistance_id, position))
             """,
+            // Every batch is one multi-row INSERT into this view; its triggers apply each row to its table.
+            // One statement is one hop to SQLite's thread and one atomic, durable transaction.
+            "CREATE VIEW IF NOT EXISTS changes (kind, c1, c2, c3, c4, c5, c6, c7) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0",
+            """
+            CREATE TRIGGER IF NOT EXISTS changes_interaction INSTEAD OF INSERT ON changes WHEN NEW.kind = 'interaction' BEGIN
+                INSERT OR REPLACE INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)
+                VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5, NEW.c6, NEW.c7);
+            END
+            """,
+            """
+            CREATE TRIGGER IF NOT EXISTS changes_request INSTEAD OF INSERT ON changes WHEN NEW.kind = 'request' BEGIN
+                INSERT INTO assistance_requests (id, number, interaction_id, workgroup, initiator, state, created_at)
+                VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5, NEW.c6, NEW.c7)
+                ON CONFLICT(id) DO UPDATE SET state = excluded.state;
+            END
+            """,
+            """
+            CREATE TRIGGER IF NOT EXISTS changes_participant INSTEAD OF INSERT ON changes WHEN NEW.kind = 'participant' BEGIN
+                INSERT OR REPLACE INTO assistance_participants (assistance_id, position, user_id, action)
+                VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4);
+            END
+            """,
+            """
+            CREATE TRIGGER IF NOT EXISTS changes_line INSTEAD OF INSERT ON changes WHEN NEW.kind = 'line' BEGIN
+                INSERT INTO assistance_lines (assistance_id, position, participant_id, text, time_added)
+                VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5);
+            END
+            """,
         ] {
             _ = try await connection.query(statement, [])
         }
@@ -133,9 +161,15 @@ public final class SQLiteAssistanceStore: AssistanceStore {
             _ = try await connection.query("ROLLBACK", [])
             return
         }
+        let statements = Self.statements(for: operations)
+        if statements.count == 1, let (sql, binds) = statements.first {
+            _ = try await connection.query(sql, binds)
+            return
+        }
+        // Only a very large batch needs several statements, and then an explicit transaction.
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
-            for (sql, binds) in Self.statements(for: operations) {
+            for (sql, binds) in statements {
                 _ = try await connection.query(sql, binds)
             }
             _ = try await connection.query("COMMIT", [])
@@ -145,71 +179,43 @@ public final class SQLiteAssistanceStore: AssistanceStore {
         }
     }
 
-    /// The batch as a few multi-row statements, one per table: each statement costs a thread hop and a
-    /// parse, so a batch of hundreds of changes becomes a handful of statements. When a batch touches a
-    /// row twice, the last value wins, as if the operations ran one by one.
+    /// The batch as multi-row INSERTs into the `changes` view, in order (a row touched twice ends with
+    /// its last value, as if the operations ran one by one); usually a single statement.
     static func statements(for operations: [StoreOperation]) -> [(String, [SQLiteData])] {
-        var interactions = OrderedLast<String, Interaction>()
-        var requests = OrderedLast<String, AssistanceRequest>()
-        var participants = OrderedLast<String, (String, Int, AssistanceRequest.Participant)>()
-        var lines: [(String, Int, AssistanceRequest.ChatLine)] = []
-        for operation in operations {
-            switch operation {
-            case .saveInteraction(let interaction): interactions.set(interaction.id, interaction)
-            case .saveRequest(let request): requests.set(request.id, request)
-            case .saveParticipant(let id, let position, let participant): participants.set("\(id)#\(position)", (id, position, participant))
-            case .addChatLine(let id, let position, let line): lines.append((id, position, line))
-            }
-        }
+        let rowsPerStatement = 30_000 / 8
         var statements: [(String, [SQLiteData])] = []
-        func add<Row>(_ rows: [Row], _ head: String, _ columns: Int, _ tail: String, _ bind: (Row) -> [SQLiteData]) {
-            // Stay well below SQLite's bound-parameter limit.
-            let perStatement = max(1, 30_000 / columns)
-            let tuple = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
-            var start = 0
-            while start < rows.count {
-                let chunk = rows[start..<min(rows.count, start + perStatement)]
-                let sql = head + " VALUES " + Array(repeating: tuple, count: chunk.count).joined(separator: ",") + tail
-                statements.append((sql, chunk.flatMap(bind)))
-                start += perStatement
-            }
-        }
-        add(interactions.values, "INSERT OR REPLACE INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)", 7, "") { i in
-            [.text(i.id), .text(i.type), .text(i.remoteName), i.workgroup.map { .text($0) } ?? .null, .text(i.agent),
-             .text(i.state.rawValue), .float(i.createdAt.timeIntervalSince1970)]
-        }
-        add(requests.values, "INSERT INTO assistance_requests (id, number, interaction_id, workgroup, initiator, state, created_at)", 7,
-            " ON CONFLICT(id) DO UPDATE SET state = excluded.state") { r in
-            [.text(r.id), .integer(SQLiteInt64(AssistanceIdentifiers.number(of: r.id) ?? 0)), .text(r.interactionId),
-             .text(r.workgroup), .text(r.initiator), .integer(SQLiteInt64(r.state.rawValue)), .float(r.createdAt.timeIntervalSince1970)]
-        }
-        add(participants.values, "INSERT OR REPLACE INTO assistance_participants (assistance_id, position, user_id, action)", 4, "") { row in
-            [.text(row.0), .integer(SQLiteInt64(row.1)), .text(row.2.userId), .integer(SQLiteInt64(row.2.action.rawValue))]
-        }
-        add(lines, "INSERT INTO assistance_lines (assistance_id, position, participant_id, text, time_added)", 5, "") { row in
-            [.text(row.0), .integer(SQLiteInt64(row.1)), .text(row.2.participantId), .text(row.2.text),
-             .float(row.2.timeAdded.timeIntervalSince1970)]
+        var start = 0
+        while start < operations.count {
+            let chunk = operations[start..<min(operations.count, start + rowsPerStatement)]
+            let sql = "INSERT INTO changes (kind, c1, c2, c3, c4, c5, c6, c7) VALUES "
+                + Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count).joined(separator: ",")
+            statements.append((sql, chunk.flatMap(row)))
+            start += rowsPerStatement
         }
         return statements
+    }
+
+    /// One operation as the eight columns of a `changes` row.
+    static func row(_ operation: StoreOperation) -> [SQLiteData] {
+        switch operation {
+        case .saveInteraction(let i):
+            return [.text("interaction"), .text(i.id), .text(i.type), .text(i.remoteName), i.workgroup.map { .text($0) } ?? .null,
+                    .text(i.agent), .text(i.state.rawValue), .float(i.createdAt.timeIntervalSince1970)]
+        case .saveRequest(let r):
+            return [.text("request"), .text(r.id), .integer(SQLiteInt64(AssistanceIdentifiers.number(of: r.id) ?? 0)),
+                    .text(r.interactionId), .text(r.workgroup), .text(r.initiator), .integer(SQLiteInt64(r.state.rawValue)),
+                    .float(r.createdAt.timeIntervalSince1970)]
+        case .saveParticipant(let id, let position, let p):
+            return [.text("participant"), .text(id), .integer(SQLiteInt64(position)), .text(p.userId),
+                    .integer(SQLiteInt64(p.action.rawValue)), .null, .null, .null]
+        case .addChatLine(let id, let position, let line):
+            return [.text("line"), .text(id), .integer(SQLiteInt64(position)), .text(line.participantId), .text(line.text),
+                    .float(line.timeAdded.timeIntervalSince1970), .null, .null]
+        }
     }
 
     public func close() async throws {
         try await connection.close()
         try await threadPool.shutdownGracefully()
-    }
-}
-
-/// Keys in first-seen order, each with the last value set for it.
-struct OrderedLast<Key: Hashable, Value> {
-    private var index: [Key: Int] = [:]
-    private(set) var values: [Value] = []
-
-    mutating func set(_ key: Key, _ value: Value) {
-        if let position = index[key] {
-            values[position] = value
-        } else {
-            index[key] = values.count
-            values.append(value)
-        }
     }
 }

@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+
+/// Log lines on standard error, like swift-log's `StreamLogHandler`, but metadata is formatted only when
+/// a line is written: Hummingbird sets a request id on every request, and formatting it eagerly showed
+/// up in profiles even when nothing was logged.
+struct StandardErrorLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
+
+    private static let lock = NSLock()
+
+    init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { current, _ in current } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let line = "\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(event.message)\n"
+        Self.lock.lock()
+        defer { Self.lock.unlock() }
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
