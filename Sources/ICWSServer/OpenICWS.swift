@@ -56,6 +56,7 @@ public struct OpenICWS: Sendable {
     public func application() -> some ApplicationProtocol {
         var app = Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [SmallReceiveBuffers()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS"),
             logger: logger)
         app.addServices(SessionUpkeepService(openICWS: self))
@@ -139,5 +140,16 @@ struct ShutdownCoordinator: Service {
         for _ in 0..<50 where openICWS.streams.count > 0 {
             try? await Task.sleep(for: .milliseconds(100))
         }
+    }
+}
+
+/// Starts each connection with small receive buffers: ICWS requests are small, and most connections are
+/// idle event streams.
+final class SmallReceiveBuffers: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        _ = try? context.channel.syncOptions?.setOption(
+            ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
     }
 }
