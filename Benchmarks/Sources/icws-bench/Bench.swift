@@ -53,6 +53,13 @@ struct ServerProcess {
         ], port: common.port)
     }
 
+    /// Starts OpenICWS, runs `body` against it, and stops it whatever happens.
+    static func withOpenICWS<T>(_ common: Common, _ body: (ServerProcess) async throws -> T) async throws -> T {
+        let server = try await openICWS(common)
+        defer { server.stop() }
+        return try await body(server)
+    }
+
     static func baseline(_ common: Common) async throws -> ServerProcess {
         try await start(CommandLine.arguments[0], ["baseline-server", "--port", String(common.port + 1)], port: common.port + 1)
     }
@@ -123,15 +130,9 @@ struct Fanout: AsyncParsableCommand {
         options.rate = rate
         options.duration = duration
         options.agents = agents
-        let server = try await ServerProcess.openICWS(common)
-        let report: LoadReport
-        do {
-            report = try await Scenarios.fanout(LoadTarget(port: common.port, adminToken: "bench"), options)
-        } catch {
-            server.stop()
-            throw error
+        let report = try await ServerProcess.withOpenICWS(common) { _ in
+            try await Scenarios.fanout(LoadTarget(port: common.port, adminToken: "bench"), options)
         }
-        server.stop()
         var baseline: LoadReport?
         var ratios: [(String, Double)] = []
         if !common.noBaseline {
@@ -154,15 +155,9 @@ func closedLoopAgainstBaseline(
     _ scenario: (LoadTarget) async throws -> LoadReport
 ) async throws {
     _ = raiseFileLimit()
-    let server = try await ServerProcess.openICWS(common)
-    let report: LoadReport
-    do {
-        report = try await scenario(LoadTarget(port: common.port, adminToken: "bench"))
-    } catch {
-        server.stop()
-        throw error
+    let report = try await ServerProcess.withOpenICWS(common) { _ in
+        try await scenario(LoadTarget(port: common.port, adminToken: "bench"))
     }
-    server.stop()
     var baseline: LoadReport?
     var ratios: [(String, Double)] = []
     if !common.noBaseline {
@@ -210,17 +205,19 @@ struct Idle: AsyncParsableCommand {
 
     func run() async throws {
         print("file descriptor limit: \(raiseFileLimit())")
-        let server = try await ServerProcess.openICWS(common)
-        try await Task.sleep(for: .milliseconds(500))
-        let before = server.residentBytes
-        let after = Locked<Double>(0)
         var options = Scenarios.IdleOptions()
         options.sessions = sessions
-        var report = try await Scenarios.idle(LoadTarget(port: common.port, adminToken: "bench"), options) {
-            try await Task.sleep(for: .seconds(2))
-            after.set(server.residentBytes)
+        let after = Locked<Double>(0)
+        let (measured, before) = try await ServerProcess.withOpenICWS(common) { server in
+            try await Task.sleep(for: .milliseconds(500))
+            let before = server.residentBytes
+            let report = try await Scenarios.idle(LoadTarget(port: common.port, adminToken: "bench"), options) {
+                try await Task.sleep(for: .seconds(2))
+                after.set(server.residentBytes)
+            }
+            return (report, before)
         }
-        server.stop()
+        var report = measured
         report.add("server_rss_before_mb", before / 1_048_576)
         report.add("server_rss_after_mb", after.value / 1_048_576)
         report.add("bytes_per_session", (after.value - before) / Double(sessions))
