@@ -72,11 +72,8 @@ extension ContactCenter {
         }
     }
 
-    /// An interaction by id (for tests and the admin API).
+    /// An interaction by id (for the admin API).
     public func interaction(_ id: String) -> Interaction? { domain.interactions[id] }
-
-    /// A request by id (for tests and the admin API).
-    public func request(_ id: String) -> AssistanceRequest? { domain.requests[id] }
 
     // MARK: Queues
 

@@ -67,33 +67,3 @@ public enum LoadJSON {
         return String(rest[..<end])
     }
 }
-
-/// Splits a server-sent event stream into the `data:` payloads of its events.
-public struct SSEParser {
-    private var pending: [UInt8] = []
-
-    public init() {}
-
-    /// Feeds a chunk; returns the data of every event it completed (comments and retry lines are skipped).
-    public mutating func feed(_ chunk: ByteBuffer) -> [Substring] {
-        pending.append(contentsOf: chunk.readableBytesView)
-        var events: [Substring] = []
-        var start = 0
-        var index = 0
-        let bytes = pending
-        while index + 1 < bytes.count {
-            if bytes[index] == 10 && bytes[index + 1] == 10 {
-                let block = String(decoding: bytes[start..<index], as: UTF8.self)
-                for line in block.split(separator: "\n") where line.hasPrefix("data:") {
-                    events.append(line.dropFirst(5).drop { $0 == " " })
-                }
-                index += 2
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        pending.removeFirst(start)
-        return events
-    }
-}
