@@ -32,6 +32,10 @@ public actor ContactCenter {
     let encoder: JSONEncoder
     /// True while the store is failing; watches have been told `state:2`.
     var storeSuspended = false
+    let retainedFinished: Int
+    /// Completed requests and disconnected interactions, oldest first, so memory stays bounded.
+    var finishedRequests = FinishedQueue()
+    var finishedInteractions = FinishedQueue()
     var suspendedSince: Date?
 
     let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
@@ -39,8 +43,11 @@ public actor ContactCenter {
     let batchSizes = Recorder(label: "openicws_commit_batch_size")
 
     /// Loads the store's state and starts serving.
+    /// - Parameter retainedFinished: how many completed requests and how many disconnected interactions stay
+    ///   in memory (for late details watches and admin lookups); older ones live only in the store.
     public init(directory: Directory, store: any AssistanceStore, features: FeatureVersions = FeatureVersions(),
-                clock: any ICWSClock = SystemClock(), logger: Logger = Logger(label: "openicws.core")) async throws {
+                clock: any ICWSClock = SystemClock(), logger: Logger = Logger(label: "openicws.core"),
+                retainedFinished: Int = 10_000) async throws {
         let stored = try await store.load()
         self.directory = directory
         self.store = store
@@ -51,6 +58,7 @@ public actor ContactCenter {
         self.nextInteractionNumber = max(stored.highestInteractionNumber + 1, 1_000_000_001)
         self.nextAssistanceNumber = stored.highestAssistanceNumber + 1
         self.encoder = JSONEncoder.icws
+        self.retainedFinished = retainedFinished
         logger.info("loaded state", metadata: [
             "interactions": "\(stored.interactions.count)", "activeRequests": "\(stored.requests.count)",
         ])
@@ -101,6 +109,7 @@ public actor ContactCenter {
             domain.forgetUndo()
             if storeSuspended && !current.operations.isEmpty { resumeWatches() }
             fanOut(current)
+            retireFinished(current)
             for completion in current.completions { completion(nil) }
         }
         draining = false
@@ -127,6 +136,22 @@ public actor ContactCenter {
             }
             let message = ConnectionStateChangeMessage(reason: reason, shouldReconnect: shouldReconnect)
             session.mailbox.close(reason: reason, lastMessage: OutboundMessage(watch: .connection, isDelta: false, json: encode(message)))
+        }
+    }
+
+    /// Keeps only the newest `retainedFinished` completed requests and disconnected interactions in memory.
+    private func retireFinished(_ batch: Batch) {
+        for id in batch.touchedRequests where domain.requests[id]?.isActive == false {
+            finishedRequests.append(id)
+        }
+        for id in batch.touchedInteractions where domain.interactions[id]?.state == .disconnected {
+            finishedInteractions.append(id)
+        }
+        while finishedRequests.count > retainedFinished, let id = finishedRequests.removeOldest() {
+            domain.forget(requestId: id)
+        }
+        while finishedInteractions.count > retainedFinished, let id = finishedInteractions.removeOldest() {
+            domain.forget(interactionId: id)
         }
     }
 
@@ -188,5 +213,31 @@ extension JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
+    }
+}
+
+/// Ids in the order they finished, each once.
+struct FinishedQueue {
+    private var order: [String] = []
+    private var head = 0
+    private var members: Set<String> = []
+
+    var count: Int { members.count }
+
+    mutating func append(_ id: String) {
+        guard members.insert(id).inserted else { return }
+        order.append(id)
+    }
+
+    mutating func removeOldest() -> String? {
+        guard head < order.count else { return nil }
+        let id = order[head]
+        head += 1
+        members.remove(id)
+        if head > 1_024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        return id
     }
 }

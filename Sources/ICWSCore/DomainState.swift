@@ -34,6 +34,18 @@ struct DomainState {
         apply(request: request, id: request.id)
     }
 
+    /// Drops a completed request from memory (it stays in the store). Not undoable: call after a commit.
+    mutating func forget(requestId id: String) {
+        guard requests[id]?.isActive == false else { return }
+        requests[id] = nil
+    }
+
+    /// Drops a disconnected interaction from memory (it stays in the store). Not undoable: call after a commit.
+    mutating func forget(interactionId id: String) {
+        guard interactions[id]?.state == .disconnected else { return }
+        interactions[id] = nil
+    }
+
     /// The batch committed: its changes stay.
     mutating func forgetUndo() { undoLog.removeAll(keepingCapacity: true) }
 

@@ -13,10 +13,11 @@ struct CoreFixture {
     let store: InMemoryAssistanceStore
     let clock: ManualClock
 
-    static func make(features: FeatureVersions = FeatureVersions()) async throws -> CoreFixture {
+    static func make(features: FeatureVersions = FeatureVersions(), retainedFinished: Int = 10_000) async throws -> CoreFixture {
         let store = InMemoryAssistanceStore()
         let clock = ManualClock()
-        let center = try await ContactCenter(directory: .demo(), store: store, features: features, clock: clock)
+        let center = try await ContactCenter(
+            directory: .demo(), store: store, features: features, clock: clock, retainedFinished: retainedFinished)
         return CoreFixture(center: center, store: store, clock: clock)
     }
 
@@ -115,6 +116,36 @@ struct ContactCenterTests {
             if message["isDelta"] as? Bool == false { lines = added } else { lines += added }
         }
         #expect(lines == (0...25).map { "line \($0)" })
+    }
+
+    @Test("only the newest completed requests and disconnected interactions stay in memory; active ones always do")
+    func finishedAreRetired() async throws {
+        let fixture = try await CoreFixture.make(retainedFinished: 3)
+        let agent = try await fixture.login("agent1")
+        var completed: [String] = []
+        var interactions: [String] = []
+        for _ in 0..<6 {
+            let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
+            let id = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
+            try await fixture.center.completeAssistance(user: agent.user, assistanceId: id)
+            completed.append(id)
+            interactions.append(interaction.id)
+        }
+        for id in interactions.prefix(5) { try await fixture.center.disconnectInteraction(id, userId: nil) }
+        let live = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
+        let active = try await fixture.center.requestAssistance(user: agent.user, interactionId: live.id, text: "still open")
+        // The oldest completed requests are gone from memory (404), the newest three and the active one remain.
+        for id in completed.prefix(3) {
+            await #expect(throws: ICWSError.self) { try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistanceDetails(id)) }
+        }
+        for id in completed.suffix(3) + [active] {
+            try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistanceDetails(id))
+        }
+        #expect(await fixture.center.interaction(live.id) != nil)
+        #expect(await fixture.center.interaction(interactions[0]) == nil)
+        #expect(await fixture.center.interaction(interactions[1]) == nil)
+        #expect(await fixture.center.interaction(interactions[2])?.state == .disconnected)
+        #expect(await fixture.center.interaction(interactions[5])?.state == .connected)
     }
 
     @Test("jobs that arrive while a commit is in flight share the next commit")
