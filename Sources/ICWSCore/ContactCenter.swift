@@ -71,9 +71,16 @@ public actor ContactCenter {
         let waiter = BatchWaiter<T>()
         pending.append { [self] in
             do {
+                let operationsBefore = batch.operations.count
                 let value = try body()
+                // A job that stored nothing (a login, a watch) is not undone by a failed commit of its batch.
+                let stored = batch.operations.count > operationsBefore
                 batch.completions.append { error in
-                    waiter.finish(error.map { .failure($0) } ?? .success(value))
+                    if let error, stored {
+                        waiter.finish(.failure(error))
+                    } else {
+                        waiter.finish(.success(value))
+                    }
                 }
             } catch {
                 waiter.finish(.failure(error))
