@@ -6,7 +6,7 @@ extension ContactCenter {
     public static let maxTextLength = 2_000
 
     /// Trims and checks the `text` of a request or chat line.
-    public static func validText(_ text: String?) throws -> String {
+    static func validText(_ text: String?) throws -> String {
         guard let text else { throw ICWSError.missingProperty("text") }
         let trimmed = text.trimmingWhitespace
         guard !trimmed.isEmpty else { throw ICWSError.invalidProperty("text", "must not be empty") }
@@ -17,7 +17,8 @@ extension ContactCenter {
     }
 
     /// `POST /icws/{sid}/interactions/{interactionId}/agent-assistance`: returns the new assistance id.
-    public func requestAssistance(user: DirectoryUser, interactionId: String, text: String) async throws -> String {
+    /// `text` is checked here (missing, empty, too long) before anything else.
+    public func requestAssistance(user: DirectoryUser, interactionId: String, text: String?) async throws -> String {
         let text = try Self.validText(text)
         return try await perform { [self] in
             guard user.rights.canRequestAssistanceFromSupervisor else {
@@ -76,7 +77,7 @@ extension ContactCenter {
     }
 
     /// `POST /icws/{sid}/interactions/agent-assistance/{assistanceId}`: a chat line from the initiator or an accepting supervisor.
-    public func addChatLine(user: DirectoryUser, assistanceId: String, text: String) async throws {
+    public func addChatLine(user: DirectoryUser, assistanceId: String, text: String?) async throws {
         let text = try Self.validText(text)
         try await perform { [self] in
             guard let request = domain.requests[assistanceId] else {

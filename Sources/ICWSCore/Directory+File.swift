@@ -49,7 +49,7 @@ extension Directory {
         func bool(_ value: Any?, _ field: String) throws -> Bool {
             guard let value else { return false }
             // JSONSerialization gives NSNumber for both numbers and booleans; accept only true/false.
-            guard let number = value as? NSNumber, CFGetTypeIDIfBool(number) else { throw fail(field, "must be true or false") }
+            guard let number = value as? NSNumber, isJSONBoolean(number) else { throw fail(field, "must be true or false") }
             return number.boolValue
         }
 
@@ -126,8 +126,8 @@ extension Directory {
     }
 }
 
-/// True when the NSNumber came from a JSON `true`/`false` rather than a number.
-private func CFGetTypeIDIfBool(_ number: NSNumber) -> Bool {
+/// True when a `JSONSerialization` number came from JSON `true`/`false` rather than a number.
+public func isJSONBoolean(_ number: NSNumber) -> Bool {
     #if canImport(Darwin)
     return CFGetTypeID(number) == CFBooleanGetTypeID()
     #else

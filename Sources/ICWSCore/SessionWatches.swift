@@ -62,5 +62,7 @@ final class SessionWatches {
         return keys
     }
 
-    var isWatchingAnything: Bool { !allKeys.isEmpty }
+    var isWatchingAnything: Bool {
+        agentList != nil || supervisorList != nil || !agentDetails.isEmpty || !supervisorDetails.isEmpty || !queues.isEmpty
+    }
 }

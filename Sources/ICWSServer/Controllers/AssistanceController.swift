@@ -19,9 +19,8 @@ struct AssistanceController {
     @Sendable func request(_ request: Request, context: ICWSRequestContext) async throws -> Response {
         let session = try context.requireSession()
         let body = try await JSONBody.read(request, context: context)
-        let text = try ContactCenter.validText(body.string("text"))
         let id = try await center.requestAssistance(
-            user: session.user, interactionId: context.parameters.get("interactionId") ?? "", text: text)
+            user: session.user, interactionId: context.parameters.get("interactionId") ?? "", text: body.string("text"))
         context.logger.info("assistance requested", metadata: ["sessionId": "\(session.id)", "assistanceId": "\(id)"])
         // Ids are `a` and digits: nothing to escape, so the hot path skips JSONEncoder.
         return ICWSResponse.json(bytes: Array(#"{"assistanceId":"\#(id)"}"#.utf8), status: .created)
@@ -31,7 +30,7 @@ struct AssistanceController {
         let session = try context.requireSession()
         let body = try await JSONBody.read(request, context: context)
         try await center.addChatLine(
-            user: session.user, assistanceId: context.parameters.get("assistanceId") ?? "", text: ContactCenter.validText(body.string("text")))
+            user: session.user, assistanceId: context.parameters.get("assistanceId") ?? "", text: body.string("text"))
         return ICWSResponse.empty(.noContent)
     }
 

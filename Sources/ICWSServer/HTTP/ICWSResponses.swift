@@ -87,7 +87,7 @@ struct JSONBody {
     /// An integer property; nil when absent or null, 400 when not an integer.
     func int(_ key: String) throws -> Int? {
         guard has(key) else { return nil }
-        guard let number = object[key] as? NSNumber, !isBool(number), let value = Int(exactly: number.doubleValue) else {
+        guard let number = object[key] as? NSNumber, !isJSONBoolean(number), let value = Int(exactly: number.doubleValue) else {
             throw ICWSError.invalidProperty(key, "must be an integer")
         }
         return value
@@ -98,14 +98,6 @@ struct JSONBody {
         guard has(key) else { return nil }
         guard let list = object[key] as? [Any] else { throw ICWSError.invalidProperty(key, "must be an array") }
         return list
-    }
-
-    private func isBool(_ number: NSNumber) -> Bool {
-        #if canImport(Darwin)
-        return CFGetTypeID(number) == CFBooleanGetTypeID()
-        #else
-        return String(cString: number.objCType) == "c"
-        #endif
     }
 }
 

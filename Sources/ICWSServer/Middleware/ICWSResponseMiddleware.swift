@@ -12,14 +12,13 @@ struct ICWSResponseMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let origin = request.headers[.origin].flatMap { corsOrigins.contains($0) ? $0 : nil }
         var response: Response
-        if request.method == .options, let origin {
+        if request.method == .options, origin != nil {
             response = Response(status: .noContent)
             response.headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE"
             if let requested = request.headers[.accessControlRequestHeaders] {
                 response.headers[.accessControlAllowHeaders] = requested
             }
             response.headers[.accessControlMaxAge] = "600"
-            _ = origin
         } else {
             do {
                 response = try await next(request, context)
