@@ -29,6 +29,15 @@ struct CoreFixture {
         try await center.sessionStarted(session)
         return session
     }
+
+    /// agent1 logged in and watching its agent-assistance list (snapshot already taken), with one Support interaction.
+    func watchingAgent() async throws -> (Session, Interaction) {
+        let agent = try await login("agent1")
+        try await center.subscribe(sessionId: agent.id, to: .agentAssistance)
+        _ = agent.mailbox.drain()
+        let interaction = try await center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "Caller")
+        return (agent, interaction)
+    }
 }
 
 @Suite("Contact center: commits, failures and slow consumers")
@@ -36,10 +45,7 @@ struct ContactCenterTests {
     @Test("a request the store cannot commit answers 503, changes nothing, and watches see state 2 then 1 and a snapshot")
     func storeFailure() async throws {
         let fixture = try await CoreFixture.make()
-        let agent = try await fixture.login("agent1")
-        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
-        _ = agent.mailbox.drain()
-        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "Caller")
+        let (agent, interaction) = try await fixture.watchingAgent()
 
         await fixture.store.setFailing(true)
         await #expect(throws: ICWSError.storeUnavailable) {
@@ -64,10 +70,7 @@ struct ContactCenterTests {
     @Test("a store that stays down faults the watches (state 3) and ends them; a new PUT works once it is back")
     func prolongedFailureFaults() async throws {
         let fixture = try await CoreFixture.make()
-        let agent = try await fixture.login("agent1")
-        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
-        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
-        _ = agent.mailbox.drain()
+        let (agent, interaction) = try await fixture.watchingAgent()
         await fixture.store.setFailing(true)
         _ = try? await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
         #expect(await fixture.center.faultWatches(ifSuspendedLongerThan: 120) == 0)
@@ -87,10 +90,7 @@ struct ContactCenterTests {
     @Test("with interactions 9 emulated, a store failure sends no subscription state message")
     func noStateMessagesWhenEmulating9() async throws {
         let fixture = try await CoreFixture.make(features: FeatureVersions(emulating: ["interactions": 9]))
-        let agent = try await fixture.login("agent1")
-        try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistance)
-        _ = agent.mailbox.drain()
-        let interaction = try await fixture.center.createInteraction(workgroup: "Support", agent: "agent1", type: "call", remoteName: "")
+        let (agent, interaction) = try await fixture.watchingAgent()
         await fixture.store.setFailing(true)
         await #expect(throws: ICWSError.storeUnavailable) {
             _ = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")

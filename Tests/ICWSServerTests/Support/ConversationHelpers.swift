@@ -21,6 +21,12 @@ extension ICWSTestSession {
         try await send(.delete, "/messaging/subscriptions/interactions/agent-assistance/\(assistanceId)")
     }
 
+    /// Watches both the supervisor-assistance and the agent-assistance list (each PUT must answer 204).
+    func watchBothLists(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        #expect(try await watchSupervisorAssistance().status == .noContent, sourceLocation: sourceLocation)
+        #expect(try await watchAgentAssistance().status == .noContent, sourceLocation: sourceLocation)
+    }
+
     func watchSupervisorAssistance() async throws -> HTTPResult {
         try await send(.put, "/messaging/subscriptions/interactions/supervisor-assistance")
     }
