@@ -216,11 +216,12 @@ final class BatchWaiter<T: Sendable>: Sendable {
 
 extension JSONEncoder {
     /// Sorted keys put `__type` first (some deserializers need it there) and make output stable.
-    public static var icws: JSONEncoder {
+    /// Made once: encoding is thread-safe, and building an encoder per response is wasted work.
+    public static let icws: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 }
 
 /// Ids in the order they finished, each once.
