@@ -469,8 +469,12 @@ public enum Scenarios {
 }
 
 /// A value shared between tasks behind a lock.
-final class Locked<Value: Sendable>: Sendable {
+public final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+    public init(_ value: Value) { mutex = Mutex(value) }
+    public func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+    /// The current value.
+    public var value: Value { mutex.withLock { $0 } }
+    /// Replaces the value.
+    public func set(_ value: Value) { mutex.withLock { $0 = value } }
 }

@@ -252,15 +252,6 @@ struct Idle: AsyncParsableCommand {
     }
 }
 
-/// A value set by one task and read by another.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private var stored: Value
-    private let lock = NSLock()
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.withLock { stored } }
-    func set(_ value: Value) { lock.withLock { stored = value } }
-}
-
 struct BaselineServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "baseline-server", abstract: "Run the minimal Hummingbird baseline server.")
     @Option var port = 18_019
