@@ -41,6 +41,7 @@ public actor ContactCenter {
     let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
     let queuedCounter = Counter(label: "openicws_messages_queued_total")
     let batchSizes = Recorder(label: "openicws_commit_batch_size")
+    let commitDurations = Timer(label: "openicws_commit_duration_seconds")
 
     /// Loads the store's state and starts serving.
     /// - Parameter retainedFinished: how many completed requests and how many disconnected interactions stay
@@ -104,7 +105,9 @@ public actor ContactCenter {
             if !current.operations.isEmpty {
                 batchSizes.record(jobs.count)
                 do {
+                    let start = DispatchTime.now()
                     try await store.commit(current.operations)
+                    commitDurations.recordInterval(since: start)
                 } catch {
                     logger.error("commit failed; batch undone", metadata: ["error": "\(error)", "jobs": "\(jobs.count)"])
                     domain.undo()

@@ -60,10 +60,19 @@ extension LoadConnection {
 public enum LoadJSON {
     /// The string value of `"key":"value"` in `buffer`, without a full parse.
     public static func string(_ key: String, in buffer: ByteBuffer) -> String? {
-        let text = String(buffer: buffer)
-        guard let range = text.range(of: "\"\(key)\":\"") else { return nil }
-        let rest = text[range.upperBound...]
-        guard let end = rest.firstIndex(of: "\"") else { return nil }
-        return String(rest[..<end])
+        let needle = Array("\"\(key)\":\"".utf8)
+        return buffer.withUnsafeReadableBytes { bytes -> String? in
+            guard bytes.count >= needle.count else { return nil }
+            var index = 0
+            while index + needle.count <= bytes.count {
+                if bytes[index] == needle[0], (1..<needle.count).allSatisfy({ bytes[index + $0] == needle[$0] }) {
+                    let start = index + needle.count
+                    guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                    return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                }
+                index += 1
+            }
+            return nil
+        }
     }
 }

@@ -10,12 +10,17 @@ public struct LoadTarget: Sendable {
     public var port: Int
     public var adminToken: String
     public var password: String
+    /// The server's process, when known: closed-loop scenarios then also report the server's CPU time.
+    public var serverProcess: Int32?
 
-    public init(host: String = "127.0.0.1", port: Int, adminToken: String = "bench", password: String = "1234") {
+    public init(
+        host: String = "127.0.0.1", port: Int, adminToken: String = "bench", password: String = "1234", serverProcess: Int32? = nil
+    ) {
         self.host = host
         self.port = port
         self.adminToken = adminToken
         self.password = password
+        self.serverProcess = serverProcess
     }
 }
 
@@ -312,95 +317,32 @@ public enum Scenarios {
         return report
     }
 
-    /// Closed-loop requests on `connections` connections for `duration` seconds: req/s and latency.
-    static func closedLoop(
-        _ target: LoadTarget, scenario: String, connections: Int, duration: Double,
-        prepare: @escaping @Sendable (inout LoadConnection) async throws -> ICWSLoadSession?,
-        step: @escaping @Sendable (inout LoadConnection, ICWSLoadSession?) async throws -> Int
-    ) async throws -> LoadReport {
-        let flags = RunState()
-        let ready = flags
-        let go = flags
-        let stop = flags
-        let results = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
-            for _ in 0..<connections {
-                group.addTask {
-                    try await LoadConnection.with(host: target.host, port: target.port) { connection in
-                        let session = try await prepare(&connection)
-                        ready.ready.add(1, ordering: .relaxed)
-                        while !go.go.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
-                        var histogram = makeLatencyHistogram()
-                        var operations = 0
-                        while !stop.stop.load(ordering: .relaxed) {
-                            let begin = nowNanos()
-                            operations += try await step(&connection, session)
-                            _ = histogram.record(nowNanos() - begin)
-                        }
-                        return (operations, histogram)
-                    }
-                }
-            }
-            _ = await wait(seconds: 300) { ready.ready.load(ordering: .relaxed) >= connections }
-            go.go.store(true, ordering: .relaxed)
-            let start = nowNanos()
-            try await Task.sleep(for: .milliseconds(Int(duration * 1000)))
-            stop.stop.store(true, ordering: .relaxed)
-            var all: [(Int, Histogram<UInt64>)] = []
-            while let result = try await group.next() { all.append(result) }
-            return (all, Double(nowNanos() - start) / 1e9)
-        }
-        var histogram = makeLatencyHistogram()
-        var operations = 0
-        for (count, part) in results.0 {
-            operations += count
-            histogram.add(part)
-        }
-        var report = LoadReport(scenario: scenario)
-        report.add("connections", Double(connections))
-        report.add("seconds", results.1)
-        report.add("operations", Double(operations))
-        report.add("per_s", Double(operations) / results.1)
-        report.addLatency("latency", histogram)
-        return report
-    }
-
     /// `connections` sessions polling `GET …/messaging/messages` closed-loop.
     public static func poll(_ target: LoadTarget, connections: Int, duration: Double) async throws -> LoadReport {
-        try await closedLoop(target, scenario: "poll", connections: connections, duration: duration, prepare: { connection in
+        try await rawClosedLoop(target, scenario: "poll", connections: connections, duration: duration, prepare: { connection in
             try await connection.login("agent\(Int.random(in: 1...3))", password: target.password)
-        }, step: { connection, session in
-            guard let session else { return 0 }
-            let response = try await connection.request(.GET, session.base + "/messaging/messages", headers: session.headers)
-            guard response.status == 200 else { throw LoadError("poll answered \(response.status)") }
-            return 1
+        }, makeScript: { session, host in
+            FixedRequestScript(
+                rawRequest("GET", session.base + "/messaging/messages", host: host, headers: session.headers), expect: 200)
         })
     }
 
     /// The baseline for polling: hello-world GETs on the baseline server.
     public static func baselineHello(_ target: LoadTarget, connections: Int, duration: Double) async throws -> LoadReport {
-        try await closedLoop(target, scenario: "baseline-hello", connections: connections, duration: duration, prepare: { _ in nil }, step: { connection, _ in
-            let response = try await connection.request(.GET, "/hello")
-            guard response.status == 200 else { throw LoadError("hello answered \(response.status)") }
-            return 1
+        try await rawClosedLoop(target, scenario: "baseline-hello", connections: connections, duration: duration, prepare: { _ in () }, makeScript: { _, host in
+            FixedRequestScript(rawRequest("GET", "/hello", host: host), expect: 200)
         })
     }
 
     /// Durable request → complete cycles by `connections` agents, each on its own interaction.
     public static func writes(_ target: LoadTarget, connections: Int, duration: Double) async throws -> LoadReport {
-        let interactions = Locked<[String: String]>([:])
-        var report = try await closedLoop(target, scenario: "writes", connections: connections, duration: duration, prepare: { connection in
+        var report = try await rawClosedLoop(target, scenario: "writes", connections: connections, duration: duration, prepare: { connection in
             let userId = "agent\(Int.random(in: 1...3))"
             let session = try await connection.login(userId, password: target.password)
             let interaction = try await connection.createInteraction(adminToken: target.adminToken, workgroup: "Support", agent: userId)
-            interactions.withLock { $0[session.sessionId] = interaction }
-            return session
-        }, step: { connection, session in
-            guard let session, let interaction = interactions.withLock({ $0[session.sessionId] }) else { return 0 }
-            let created = try await connection.call(
-                session, .POST, "/interactions/\(interaction)/agent-assistance", body: #"{"text":"write cycle"}"#, expect: 201)
-            guard let id = LoadJSON.string("assistanceId", in: created.body) else { throw LoadError("no assistanceId") }
-            try await connection.call(session, .DELETE, "/interactions/agent-assistance/\(id)", expect: 204)
-            return 1
+            return (session, interaction)
+        }, makeScript: { plan, host in
+            WriteCycleScript(session: plan.0, interaction: plan.1, host: host)
         })
         report.note("one operation = one request (201) + one complete (204), each committed to the store before it is answered")
         return report

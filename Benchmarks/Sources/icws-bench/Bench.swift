@@ -24,6 +24,14 @@ struct Common: ParsableArguments {
 
     @Flag(help: "Skip the baseline run.")
     var noBaseline = false
+
+    @Option(help: "Event-loop threads of the load generator (it shares the machine with the servers).")
+    var generatorThreads = 1
+
+    func validate() throws {
+        guard generatorThreads >= 1 else { throw ValidationError("--generator-threads must be at least 1") }
+        useGeneratorThreads(generatorThreads)
+    }
 }
 
 /// A server process the runner started.
@@ -155,14 +163,15 @@ func closedLoopAgainstBaseline(
     _ scenario: (LoadTarget) async throws -> LoadReport
 ) async throws {
     _ = raiseFileLimit()
-    let report = try await ServerProcess.withOpenICWS(common) { _ in
-        try await scenario(LoadTarget(port: common.port, adminToken: "bench"))
+    let report = try await ServerProcess.withOpenICWS(common) { server in
+        try await scenario(LoadTarget(port: common.port, adminToken: "bench", serverProcess: server.process.processIdentifier))
     }
     var baseline: LoadReport?
     var ratios: [(String, Double)] = []
     if !common.noBaseline {
         let yardstick = try await ServerProcess.baseline(common)
-        baseline = try await Scenarios.baselineHello(LoadTarget(port: common.port + 1), connections: connections, duration: duration)
+        baseline = try await Scenarios.baselineHello(
+            LoadTarget(port: common.port + 1, serverProcess: yardstick.process.processIdentifier), connections: connections, duration: duration)
         yardstick.stop()
         ratios.append((ratioName, requestsPerOperation * (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
     }
