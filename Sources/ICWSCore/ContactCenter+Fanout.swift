@@ -159,7 +159,8 @@ extension ContactCenter {
             let supervisors = directory.workgroups[request.workgroup]?.supervisors ?? []
             var seenUsers = Set<String>()
             for userId in [request.initiator] + request.participants.map(\.userId) + supervisors where seenUsers.insert(userId).inserted {
-                guard let sessions = watchesByUser[userId] else { continue }
+                // Most sessions (agents between requests) watch no request: skip the user's work then.
+                guard let sessions = watchesByUser[userId], sessions.values.contains(where: \.isWatchingRequests) else { continue }
                 // What this user should see is the same for all of the user's sessions: work it out once.
                 let listed = request.listsFor(userId)
                 let supervises = directory.supervises(userId, request.workgroup)

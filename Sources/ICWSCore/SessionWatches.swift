@@ -62,6 +62,11 @@ final class SessionWatches {
         return keys
     }
 
+    /// Whether any watch of this session shows assistance requests.
+    var isWatchingRequests: Bool {
+        agentList != nil || supervisorList != nil || !agentDetails.isEmpty || !supervisorDetails.isEmpty
+    }
+
     var isWatchingAnything: Bool {
         agentList != nil || supervisorList != nil || !agentDetails.isEmpty || !supervisorDetails.isEmpty || !queues.isEmpty
     }

@@ -38,6 +38,8 @@ struct Common: ParsableArguments {
 struct ServerProcess {
     let process: Process
     let port: Int
+    /// A data folder to remove when the server stops.
+    var dataFolder: String?
 
     static func start(_ executable: String, _ arguments: [String], port: Int) async throws -> ServerProcess {
         let process = Process()
@@ -56,9 +58,11 @@ struct ServerProcess {
 
     static func openICWS(_ common: Common) async throws -> ServerProcess {
         let data = NSTemporaryDirectory() + "icws-bench-\(UUID().uuidString)"
-        return try await start(common.server, [
+        var server = try await start(common.server, [
             "serve", "--port", String(common.port), "--data", data, "--admin-token", "bench", "--log-level", "error",
         ], port: common.port)
+        server.dataFolder = data
+        return server
     }
 
     /// Starts OpenICWS, runs `body` against it, and stops it whatever happens.
@@ -84,6 +88,7 @@ struct ServerProcess {
     func stop() {
         process.terminate()
         process.waitUntilExit()
+        if let dataFolder { try? FileManager.default.removeItem(atPath: dataFolder) }
     }
 
     private static func canConnect(_ port: Int) -> Bool {
