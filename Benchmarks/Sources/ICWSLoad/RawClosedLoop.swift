@@ -161,6 +161,8 @@ final class RawLoopControl: Sendable {
 struct RawLoopResult: Sendable {
     var operations: Int
     var histogram: Histogram<UInt64>
+    /// Each request's latency, from its write to its whole response (an operation may have several).
+    var requestHistogram: Histogram<UInt64>
 }
 
 /// Runs operations back to back on one connection, entirely on its event loop: no task switch per request,
@@ -174,6 +176,8 @@ final class RawClosedLoopHandler: ChannelInboundHandler, RemovableChannelHandler
     private let finished: EventLoopPromise<RawLoopResult>
     private var parser = RawResponseParser()
     private var histogram = makeLatencyHistogram()
+    private var requestHistogram = makeLatencyHistogram()
+    private var requestBegin: UInt64 = 0
     private var operations = 0
     private var begin: UInt64 = 0
     private var context: ChannelHandlerContext?
@@ -192,6 +196,7 @@ final class RawClosedLoopHandler: ChannelInboundHandler, RemovableChannelHandler
     func start() {
         guard let context, !done else { return }
         begin = nowNanos()
+        requestBegin = begin
         context.writeAndFlush(wrapOutboundOut(script.first()), promise: nil)
     }
 
@@ -200,11 +205,13 @@ final class RawClosedLoopHandler: ChannelInboundHandler, RemovableChannelHandler
         parser.feed(&chunk)
         do {
             while !done, let response = try parser.next() {
+                let now = nowNanos()
+                _ = requestHistogram.record(now - requestBegin)
+                requestBegin = now
                 if let request = try script.next(after: response) {
                     context.writeAndFlush(wrapOutboundOut(request), promise: nil)
                     continue
                 }
-                let now = nowNanos()
                 _ = histogram.record(now - begin)
                 operations += 1
                 if control.stop.load(ordering: .relaxed) {
@@ -236,7 +243,7 @@ final class RawClosedLoopHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private func finish(context: ChannelHandlerContext) {
         done = true
-        finished.succeed(RawLoopResult(operations: operations, histogram: histogram))
+        finished.succeed(RawLoopResult(operations: operations, histogram: histogram, requestHistogram: requestHistogram))
         context.close(promise: nil)
     }
 
@@ -295,12 +302,14 @@ extension Scenarios {
             channel.eventLoop.scheduleTask(in: .seconds(30)) { handler.value.timeOut() }
         }
         var histogram = makeLatencyHistogram()
+        var requestHistogram = makeLatencyHistogram()
         var operations = 0
         do {
             for (_, _, result) in channels {
                 let part = try await result.get()
                 operations += part.operations
                 histogram.add(part.histogram)
+                requestHistogram.add(part.requestHistogram)
             }
         } catch {
             for (channel, _, _) in channels { channel.close(promise: nil) }
@@ -315,6 +324,11 @@ extension Scenarios {
         report.add("operations", Double(operations))
         report.add("per_s", Double(operations) / seconds)
         report.addLatency("latency", histogram)
+        if requestHistogram.totalCount > UInt64(operations) {
+            // Operations of several requests: each request's latency too.
+            report.add("requests_per_s", Double(requestHistogram.totalCount) / seconds)
+            report.addLatency("request_latency", requestHistogram)
+        }
         if let cpuBefore, let cpuAfter, operations > 0 {
             report.add("server_cpu_cores", (cpuAfter - cpuBefore) / seconds)
             report.add("server_cpu_us_per_op", (cpuAfter - cpuBefore) / Double(operations) * 1e6)

@@ -25,10 +25,11 @@ struct Common: ParsableArguments {
     @Flag(help: "Skip the baseline run.")
     var noBaseline = false
 
-    @Option(help: "Event-loop threads of the load generator (it shares the machine with the servers).")
-    var generatorThreads = 1
+    @Option(help: "Event-loop threads of the load generator (default: one per core; it shares the machine with the servers).")
+    var generatorThreads: Int?
 
     func validate() throws {
+        guard let generatorThreads else { return }
         guard generatorThreads >= 1 else { throw ValidationError("--generator-threads must be at least 1") }
         useGeneratorThreads(generatorThreads)
     }
