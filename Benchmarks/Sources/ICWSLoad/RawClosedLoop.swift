@@ -291,6 +291,7 @@ extension Scenarios {
             channels.append((channel, handler, finished.futureResult))
         }
         let cpuBefore = target.serverProcess.flatMap(processCPUSeconds)
+        let generatorBefore = processCPUSeconds(getpid())
         let machineBefore = MachineCPU.now()
         let start = nowNanos()
         for (channel, handler, _) in channels {
@@ -317,6 +318,7 @@ extension Scenarios {
         }
         let seconds = Double(nowNanos() - start) / 1e9
         let cpuAfter = target.serverProcess.flatMap(processCPUSeconds)
+        let generatorAfter = processCPUSeconds(getpid())
         let machineAfter = MachineCPU.now()
         var report = LoadReport(scenario: scenario)
         report.add("connections", Double(connections))
@@ -332,6 +334,9 @@ extension Scenarios {
         if let cpuBefore, let cpuAfter, operations > 0 {
             report.add("server_cpu_cores", (cpuAfter - cpuBefore) / seconds)
             report.add("server_cpu_us_per_op", (cpuAfter - cpuBefore) / Double(operations) * 1e6)
+        }
+        if let generatorBefore, let generatorAfter, operations > 0 {
+            report.add("generator_cpu_us_per_op", (generatorAfter - generatorBefore) / Double(operations) * 1e6)
         }
         MachineCPU.report(machineBefore, machineAfter, into: &report)
         return report
