@@ -193,8 +193,10 @@ struct Batch {
 final class BatchWaiter<T: Sendable>: Sendable {
     private let state = Mutex<(waiting: CheckedContinuation<T, any Error>?, outcome: Result<T, any Error>?)>((nil, nil))
 
-    func wait() async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+    /// Waits on the caller's actor: no hop off it before suspending, and the outcome resumes the caller there
+    /// directly rather than via the shared pool and back.
+    func wait(isolation: isolated (any Actor)? = #isolation) async throws -> T {
+        try await withCheckedThrowingContinuation(isolation: isolation) { continuation in
             let early = state.withLock { state -> Result<T, any Error>? in
                 if let outcome = state.outcome { return outcome }
                 state.waiting = continuation
