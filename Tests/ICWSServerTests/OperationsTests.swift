@@ -16,7 +16,7 @@ struct OperationsTests {
         }
     }
 
-    @Test("/metrics exposes sessions, streams, queued messages and request latency in Prometheus text")
+    @Test("/metrics exposes sessions, streams, queued messages, commits and request latency in Prometheus text")
     func metrics() async throws {
         ICWSMetrics.bootstrap()
         let server = try await TestServer.make()
@@ -25,10 +25,15 @@ struct OperationsTests {
             _ = try await agent.watchAgentAssistance()
             let stream = try await EventStreamRecorder.open(port: http.port, session: agent)
             _ = try await stream.waitForEvents(1)
+            _ = try await http.request(by: agent)
             let result = try await http.send(.get, "/metrics")
             #expect(result.status == .ok)
             #expect(result.header("Content-Type")?.hasPrefix("text/plain") == true)
-            for name in ["openicws_sse_streams", "openicws_messages_queued_total", "openicws_messages_delivered_total", "openicws_request_duration_seconds_bucket"] {
+            for name in [
+                "openicws_sse_streams", "openicws_messages_queued_total", "openicws_messages_delivered_total",
+                "openicws_request_duration_seconds_bucket", "openicws_commit_batch_size_count",
+                "openicws_commit_duration_seconds_bucket",
+            ] {
                 #expect(result.text.contains(name), "missing \(name)")
             }
             await stream.close()
