@@ -67,7 +67,5 @@ final class SessionWatches {
         agentList != nil || supervisorList != nil || !agentDetails.isEmpty || !supervisorDetails.isEmpty
     }
 
-    var isWatchingAnything: Bool {
-        agentList != nil || supervisorList != nil || !agentDetails.isEmpty || !supervisorDetails.isEmpty || !queues.isEmpty
-    }
+    var isWatchingAnything: Bool { isWatchingRequests || !queues.isEmpty }
 }

@@ -1,53 +1,7 @@
-import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
 import Synchronization
-
-/// User plus system CPU seconds a process has used so far (Linux `/proc/<pid>/stat`).
-public func processCPUSeconds(_ pid: Int32) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let afterName = stat.lastIndex(of: ")")
-    else { return nil }
-    // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
-    let fields = stat[stat.index(after: afterName)...].split(separator: " ")
-    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
-/// The machine's CPU time by kind since boot (Linux `/proc/stat`, first line), in clock ticks.
-public struct MachineCPU: Sendable {
-    var user = 0.0, nice = 0.0, system = 0.0, idle = 0.0, iowait = 0.0, irq = 0.0, softirq = 0.0, steal = 0.0
-
-    public static func now() -> MachineCPU? {
-        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-            let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
-        else { return nil }
-        let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard values.count >= 8 else { return nil }
-        return MachineCPU(
-            user: values[0], nice: values[1], system: values[2], idle: values[3], iowait: values[4], irq: values[5],
-            softirq: values[6], steal: values[7])
-    }
-
-    var total: Double { user + nice + system + idle + iowait + irq + softirq + steal }
-
-    /// Adds idle, I/O-wait and steal percentages between `before` and `after`: steal is CPU the hypervisor
-    /// gave to other machines, so a run with much of it is not comparable with one without.
-    static func report(_ before: MachineCPU?, _ after: MachineCPU?, into report: inout LoadReport) {
-        guard let before, let after else { return }
-        let total = after.total - before.total
-        guard total > 0 else { return }
-        report.add("machine_idle_pct", 100 * (after.idle - before.idle) / total)
-        report.add("machine_iowait_pct", 100 * (after.iowait - before.iowait) / total)
-        report.add("machine_steal_pct", 100 * (after.steal - before.steal) / total)
-    }
-}
-
-/// Sets how many event-loop threads the generator uses; call before any connection is made.
-public func useGeneratorThreads(_ count: Int) {
-    NIOSingletons.groupLoopCountSuggestion = count
-}
 
 /// One HTTP/1.1 response as the closed-loop client reads it.
 struct RawResponse {
@@ -291,7 +245,7 @@ extension Scenarios {
             channels.append((channel, handler, finished.futureResult))
         }
         let cpuBefore = target.serverProcess.flatMap(processCPUSeconds)
-        let generatorBefore = processCPUSeconds(getpid())
+        let generatorBefore = generatorCPUSeconds()
         let machineBefore = MachineCPU.now()
         let start = nowNanos()
         for (channel, handler, _) in channels {
@@ -318,7 +272,7 @@ extension Scenarios {
         }
         let seconds = Double(nowNanos() - start) / 1e9
         let cpuAfter = target.serverProcess.flatMap(processCPUSeconds)
-        let generatorAfter = processCPUSeconds(getpid())
+        let generatorAfter = generatorCPUSeconds()
         let machineAfter = MachineCPU.now()
         var report = LoadReport(scenario: scenario)
         report.add("connections", Double(connections))
