@@ -54,8 +54,6 @@ final class RunState: Sendable {
     let firstError = Mutex<String?>(nil)
     /// Logins in flight, to bound them.
     let gate = Atomic<Int>(0)
-    let go = Atomic<Bool>(false)
-    let stop = Atomic<Bool>(false)
 
     func fail(_ error: any Error) {
         failures.add(1, ordering: .relaxed)
