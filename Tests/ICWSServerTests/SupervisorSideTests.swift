@@ -94,10 +94,7 @@ struct SupervisorSideTests {
     @Test("Accept: 204; both supervisors see state 1 with their own action; the request joins the accepter's agent list")
     func accept() async throws {
         try await TestServer.make().run { http in
-            let agent1 = try await http.session("agent1")
-            let supervisor1 = try await http.session("supervisor1")
-            let supervisor2 = try await http.session("supervisor2")
-            for supervisor in [supervisor1, supervisor2] { try await supervisor.watchBothLists() }
+            let (agent1, supervisor1, supervisor2) = try await http.agentAndTwoSupervisors()
             #expect(try await agent1.watchAgentAssistance().status == .noContent)
             _ = try await supervisor1.poll()
             _ = try await supervisor2.poll()
@@ -130,10 +127,7 @@ struct SupervisorSideTests {
     @Test("Ignore changes only that supervisor's action; the other supervisor and the agent get nothing")
     func ignore() async throws {
         try await TestServer.make().run { http in
-            let agent1 = try await http.session("agent1")
-            let supervisor1 = try await http.session("supervisor1")
-            let supervisor2 = try await http.session("supervisor2")
-            for supervisor in [supervisor1, supervisor2] { try await supervisor.watchBothLists() }
+            let (agent1, supervisor1, supervisor2) = try await http.agentAndTwoSupervisors()
             #expect(try await agent1.watchAgentAssistance().status == .noContent)
             let (interaction, id) = try await http.request(by: agent1)
             for session in [supervisor1, supervisor2, agent1] { _ = try await session.poll() }
@@ -228,10 +222,7 @@ struct SupervisorSideTests {
     @Test("Completion removes the request from every supervisor list and from the accepter's agent list")
     func completionRemoves() async throws {
         try await TestServer.make().run { http in
-            let agent1 = try await http.session("agent1")
-            let supervisor1 = try await http.session("supervisor1")
-            let supervisor2 = try await http.session("supervisor2")
-            for supervisor in [supervisor1, supervisor2] { try await supervisor.watchBothLists() }
+            let (agent1, supervisor1, supervisor2) = try await http.agentAndTwoSupervisors()
             let (_, id) = try await http.request(by: agent1)
             #expect(try await supervisor1.supervisorAct(id, #"{"action":3}"#).status == .noContent)
             _ = try await supervisor1.poll()

@@ -102,6 +102,15 @@ extension Dictionary where Key == String, Value == Any {
 }
 
 extension ICWSTestClient {
+    /// agent1, then both Support supervisors logged in; each supervisor watches both assistance lists.
+    func agentAndTwoSupervisors() async throws -> (ICWSTestSession, ICWSTestSession, ICWSTestSession) {
+        let agent = try await session("agent1")
+        let supervisor1 = try await session("supervisor1")
+        let supervisor2 = try await session("supervisor2")
+        for supervisor in [supervisor1, supervisor2] { try await supervisor.watchBothLists() }
+        return (agent, supervisor1, supervisor2)
+    }
+
     /// A session and an interaction assigned to it in `workgroup` with an assistance request on it.
     func request(by agent: ICWSTestSession, workgroup: String = "Support", text: String = "help") async throws -> (interactionId: String, assistanceId: String) {
         let interaction = try await createInteraction(workgroup: workgroup, agent: agent.userId)
