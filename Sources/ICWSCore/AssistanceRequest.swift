@@ -4,7 +4,7 @@ import ICWSModel
 /// An agent's request for help from the supervisors of an interaction's workgroup.
 public struct AssistanceRequest: Sendable, Equatable {
     /// A party of the request and what it did.
-    public struct Participant: Sendable, Equatable {
+    public struct Participant: Sendable, Equatable, Codable {
         public var userId: String
         public var action: AssistanceParticipantAction
 
@@ -15,7 +15,7 @@ public struct AssistanceRequest: Sendable, Equatable {
     }
 
     /// One line of the request's chat; the first one is the problem description.
-    public struct ChatLine: Sendable, Equatable {
+    public struct ChatLine: Sendable, Equatable, Codable {
         public var participantId: String
         public var text: String
         public var timeAdded: Date
@@ -48,6 +48,37 @@ public struct AssistanceRequest: Sendable, Equatable {
         self.participants = participants
         self.lines = lines
         self.createdAt = createdAt
+    }
+
+    /// The request without its participants and lines: what `DomainEvent.requestSaved` carries.
+    public struct Header: Sendable, Equatable, Codable {
+        public var id: String
+        public var interactionId: String
+        public var workgroup: String
+        public var initiator: String
+        public var state: AssistanceRequestState
+        public var createdAt: Date
+
+        public init(id: String, interactionId: String, workgroup: String, initiator: String, state: AssistanceRequestState, createdAt: Date) {
+            self.id = id
+            self.interactionId = interactionId
+            self.workgroup = workgroup
+            self.initiator = initiator
+            self.state = state
+            self.createdAt = createdAt
+        }
+    }
+
+    /// A request made of a header and its parts.
+    public init(header: Header, participants: [Participant], lines: [ChatLine]) {
+        self.init(
+            id: header.id, interactionId: header.interactionId, workgroup: header.workgroup, initiator: header.initiator,
+            state: header.state, participants: participants, lines: lines, createdAt: header.createdAt)
+    }
+
+    /// The header of this request.
+    public var header: Header {
+        Header(id: id, interactionId: interactionId, workgroup: workgroup, initiator: initiator, state: state, createdAt: createdAt)
     }
 
     /// Whether the request still counts (waiting or accepted).

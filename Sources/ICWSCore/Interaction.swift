@@ -1,9 +1,9 @@
 import Foundation
 
 /// An interaction (call, chat, email) as the telephony/ACD side created it.
-public struct Interaction: Sendable, Equatable {
+public struct Interaction: Sendable, Equatable, Codable {
     /// Interaction state.
-    public enum State: String, Sendable, Equatable {
+    public enum State: String, Sendable, Equatable, Codable {
         case alerting, connected, disconnected
     }
 
