@@ -11,13 +11,13 @@ import ServiceLifecycle
 public struct OpenICWS: Sendable {
     public let configuration: ServerConfiguration
     public let center: ContactCenter
-    public let registry: SessionRegistry
     public let store: any AssistanceStore
     public let clock: any ICWSClock
     let streams: EventStreams
     let logger: Logger
 
-    /// Opens the store (SQLite in `configuration.dataDirectory` unless `store` is given) and loads the directory.
+    /// Opens the store (SQLite in `configuration.dataDirectory` unless `store` is given, e.g. a shared
+    /// PostgreSQL store that is already running) and loads the state.
     public static func make(
         configuration: ServerConfiguration, directory: Directory, store givenStore: (any AssistanceStore)? = nil,
         clock: any ICWSClock = SystemClock(), logger: Logger = Logger(label: "openicws")
@@ -29,22 +29,27 @@ public struct OpenICWS: Sendable {
             store = try await SQLiteAssistanceStore.open(directory: configuration.dataDirectory, logger: logger)
         }
         let center = try await ContactCenter(
-            directory: directory, store: store, features: configuration.features, clock: clock, logger: logger)
+            directory: directory, store: store, features: configuration.features, clock: clock, logger: logger,
+            node: configuration.node)
         return OpenICWS(
-            configuration: configuration, center: center, registry: SessionRegistry(), store: store, clock: clock,
+            configuration: configuration, center: center, store: store, clock: clock,
             streams: EventStreams(center: center, configuration: configuration), logger: logger)
     }
 
-    /// The router with every ICWS, admin and operations route.
-    public func router() -> Router<ICWSRequestContext> {
+    /// The live sessions of this node.
+    public var sessions: SessionRegistry { center.sessions }
+
+    /// The router with every ICWS, admin and operations route. Tests that need no socket run it with `.router`;
+    /// they must run `CommitPipeline(center:)` beside it.
+    public func buildRouter() -> Router<ICWSRequestContext> {
         let router = Router(context: ICWSRequestContext.self)
         router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
         router.add(middleware: RequestMetricsMiddleware())
-        let connection = ConnectionController(center: center, registry: registry, configuration: configuration, clock: clock)
+        let connection = ConnectionController(center: center, configuration: configuration, clock: clock)
         connection.addSessionlessRoutes(to: router)
         AdminController(center: center, adminToken: configuration.adminToken).addRoutes(to: router)
         OperationsController(openICWS: self).addRoutes(to: router)
-        let session = router.group("/icws/:sid").add(middleware: SessionMiddleware(registry: registry, clock: clock))
+        let session = router.group("/icws/:sid").add(middleware: SessionMiddleware(registry: center.sessions, clock: clock))
         connection.addSessionRoutes(to: session)
         let messaging = MessagingController(center: center, configuration: configuration, streams: streams)
         messaging.addRoutes(to: session)
@@ -52,14 +57,15 @@ public struct OpenICWS: Sendable {
         return router
     }
 
-    /// The HTTP application, with the session upkeep (expiry, pings, store probe) as a service.
-    public func application() -> some ApplicationProtocol {
+    /// The HTTP application, with the commit pipeline and the session upkeep (expiry, pings, store probe,
+    /// node heartbeat) as services. The pipeline is added first, so it stops last: in-flight writes commit.
+    public func buildApplication() -> some ApplicationProtocol {
         var app = Application(
-            router: router(),
+            router: buildRouter(),
             server: .http1(configuration: .init(additionalChannelHandlers: [SmallReceiveBuffers()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS"),
             logger: logger)
-        app.addServices(SessionUpkeepService(openICWS: self))
+        app.addServices(CommitPipeline(center: center), SessionUpkeepService(openICWS: self))
         return app
     }
 
@@ -68,7 +74,7 @@ public struct OpenICWS: Sendable {
     public func run() async throws {
         let group = ServiceGroup(configuration: .init(
             services: [
-                .init(service: application()),
+                .init(service: buildApplication()),
                 .init(service: ShutdownCoordinator(openICWS: self)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -81,27 +87,22 @@ public struct OpenICWS: Sendable {
     /// Ends sessions idle longer than the idle timeout (no open stream, no request).
     public func reapIdleSessions() async {
         let cutoff = clock.now().addingTimeInterval(-configuration.sessionIdleSeconds)
-        for session in registry.idle(before: cutoff) {
-            guard registry.remove(session.id) != nil else { continue }
-            logger.info("session expired", metadata: ["sessionId": "\(session.id)"])
-            await center.sessionEnded(session, reason: "The session expired.", shouldReconnect: false)
+        for id in await center.endIdleSessions(before: cutoff) {
+            logger.info("session expired", metadata: ["sessionId": "\(id)"])
         }
     }
 
     /// Ends every session and tells open streams to reconnect (graceful shutdown).
     public func endAllSessions(reason: String) async {
-        registry.stopAccepting()
-        for session in registry.all {
-            guard registry.remove(session.id) != nil else { continue }
-            await center.sessionEnded(session, reason: reason, shouldReconnect: true)
-        }
+        await center.endAllSessions(reason: reason)
     }
 
     /// How many event streams are open.
     public var openStreams: Int { streams.count }
 }
 
-/// Expires idle sessions, pings streams and probes a failing store, once a second.
+/// Expires idle sessions, pings streams and probes a failing store, once a second; with a shared store,
+/// also beats this node's heartbeat and retires nodes that stopped beating.
 struct SessionUpkeepService: Service {
     let openICWS: OpenICWS
 
@@ -109,12 +110,18 @@ struct SessionUpkeepService: Service {
         let sessionsGauge = Gauge(label: "openicws_sessions")
         try? await cancelWhenGracefulShutdown {
             var sincePing: Double = 0
+            var sinceHeartbeat = Double.infinity
             while !Task.isCancelled {
+                if sinceHeartbeat >= openICWS.configuration.heartbeatSeconds {
+                    sinceHeartbeat = 0
+                    await openICWS.center.maintainPresence(deadAfter: openICWS.configuration.nodeTimeoutSeconds)
+                }
                 try await Task.sleep(for: .seconds(1))
+                sinceHeartbeat += 1
                 await openICWS.reapIdleSessions()
                 await openICWS.center.probeStore()
                 await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
-                sessionsGauge.record(openICWS.registry.count)
+                sessionsGauge.record(openICWS.sessions.count)
                 for (kind, count) in await openICWS.center.subscriptionCounts() {
                     Gauge(label: "openicws_subscriptions", dimensions: [("kind", kind)]).record(count)
                 }

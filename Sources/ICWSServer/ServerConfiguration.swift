@@ -21,6 +21,12 @@ public struct ServerConfiguration: Sendable {
     /// Seconds of store failure after which suspended watches are faulted (`state:3`) and end.
     public var storeFaultSeconds: Double = 120
     public var corsOrigins: [String] = []
+    /// This node's name in a shared store (PostgreSQL); unique per running process.
+    public var node = "local"
+    /// Seconds between a node's heartbeats in a shared store.
+    public var heartbeatSeconds: Double = 5
+    /// Seconds without a heartbeat after which a node's users stop counting for routing.
+    public var nodeTimeoutSeconds: Double = 15
     /// The name reported as `icServer` at login.
     public var serverName = "openicws"
 

@@ -154,17 +154,18 @@ public final class SQLiteAssistanceStore: AssistanceStore {
             highestInteractionNumber: Int64(highestInteraction), highestAssistanceNumber: Int64(highestRequest))
     }
 
-    public func commit(_ operations: [StoreOperation]) async throws {
-        if operations.isEmpty {
-            // A probe: succeeds only when the database can be written.
-            _ = try await connection.query("BEGIN IMMEDIATE", [])
-            _ = try await connection.query("ROLLBACK", [])
-            return
-        }
-        let statements = Self.statements(for: operations)
+    /// Only this node writes here.
+    public var isShared: Bool { false }
+
+    public func commit(
+        after lastApplied: Int64, node: String, _ prepare: @Sendable ([CommittedChange]) async throws -> [DomainEvent]
+    ) async throws -> Int64? {
+        let events = try await prepare([]).filter(\.isDurableOnOneNode)
+        guard !events.isEmpty else { return nil }
+        let statements = Self.statements(for: events)
         if statements.count == 1, let (sql, binds) = statements.first {
             _ = try await connection.query(sql, binds)
-            return
+            return nil
         }
         // Only a very large batch needs several statements, and then an explicit transaction.
         _ = try await connection.query("BEGIN IMMEDIATE", [])
@@ -177,11 +178,20 @@ public final class SQLiteAssistanceStore: AssistanceStore {
             _ = try? await connection.query("ROLLBACK", [])
             throw error
         }
+        return nil
+    }
+
+    public func changes(after id: Int64) async throws -> [CommittedChange] { [] }
+
+    /// Succeeds only when the database can be written.
+    public func probe() async throws {
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        _ = try await connection.query("ROLLBACK", [])
     }
 
     /// The batch as multi-row INSERTs into the `changes` view, in order (a row touched twice ends with
-    /// its last value, as if the operations ran one by one); usually a single statement.
-    static func statements(for operations: [StoreOperation]) -> [(String, [SQLiteData])] {
+    /// its last value, as if the events were stored one by one); usually a single statement.
+    static func statements(for operations: [DomainEvent]) -> [(String, [SQLiteData])] {
         let rowsPerStatement = 30_000 / 8
         var statements: [(String, [SQLiteData])] = []
         var start = 0
@@ -189,28 +199,31 @@ public final class SQLiteAssistanceStore: AssistanceStore {
             let chunk = operations[start..<min(operations.count, start + rowsPerStatement)]
             let sql = "INSERT INTO changes (kind, c1, c2, c3, c4, c5, c6, c7) VALUES "
                 + Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count).joined(separator: ",")
-            statements.append((sql, chunk.flatMap(row)))
+            statements.append((sql, chunk.flatMap { row($0) }))
             start += rowsPerStatement
         }
         return statements
     }
 
-    /// One operation as the eight columns of a `changes` row.
-    static func row(_ operation: StoreOperation) -> [SQLiteData] {
-        switch operation {
-        case .saveInteraction(let i):
+    /// One event as the eight columns of a `changes` row.
+    static func row(_ event: DomainEvent) -> [SQLiteData] {
+        switch event {
+        case .interactionSaved(let i):
             return [.text("interaction"), .text(i.id), .text(i.type), .text(i.remoteName), i.workgroup.map { .text($0) } ?? .null,
                     .text(i.agent), .text(i.state.rawValue), .float(i.createdAt.timeIntervalSince1970)]
-        case .saveRequest(let r):
+        case .requestSaved(let r):
             return [.text("request"), .text(r.id), .integer(SQLiteInt64(AssistanceIdentifiers.number(of: r.id) ?? 0)),
                     .text(r.interactionId), .text(r.workgroup), .text(r.initiator), .integer(SQLiteInt64(r.state.rawValue)),
                     .float(r.createdAt.timeIntervalSince1970)]
-        case .saveParticipant(let id, let position, let p):
+        case .participantSaved(let id, let position, let p):
             return [.text("participant"), .text(id), .integer(SQLiteInt64(position)), .text(p.userId),
                     .integer(SQLiteInt64(p.action.rawValue)), .null, .null, .null]
-        case .addChatLine(let id, let position, let line):
+        case .chatLineAdded(let id, let position, let line):
             return [.text("line"), .text(id), .integer(SQLiteInt64(position)), .text(line.participantId), .text(line.text),
                     .float(line.timeAdded.timeIntervalSince1970), .null, .null]
+        case .presence, .nodeGone:
+            // Filtered out before: presence lives only as long as this node's sessions.
+            return [.null, .null, .null, .null, .null, .null, .null, .null]
         }
     }
 

@@ -18,6 +18,7 @@ struct CoreFixture {
         let clock = ManualClock()
         let center = try await ContactCenter(
             directory: .demo(), store: store, features: features, clock: clock, retainedFinished: retainedFinished)
+        Task { try await CommitPipeline(center: center).run() }
         return CoreFixture(center: center, store: store, clock: clock)
     }
 
@@ -48,7 +49,7 @@ struct ContactCenterTests {
         let (agent, interaction) = try await fixture.watchingAgent()
 
         await fixture.store.setFailing(true)
-        await #expect(throws: ICWSError.storeUnavailable) {
+        await #expect(throws: DomainError.storeUnavailable) {
             _ = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
         }
         let suspended = messages(agent.mailbox.drain())
@@ -92,7 +93,7 @@ struct ContactCenterTests {
         let fixture = try await CoreFixture.make(features: FeatureVersions(emulating: ["interactions": 9]))
         let (agent, interaction) = try await fixture.watchingAgent()
         await fixture.store.setFailing(true)
-        await #expect(throws: ICWSError.storeUnavailable) {
+        await #expect(throws: DomainError.storeUnavailable) {
             _ = try await fixture.center.requestAssistance(user: agent.user, interactionId: interaction.id, text: "help")
         }
         #expect(agent.mailbox.drain().isEmpty)
@@ -136,7 +137,7 @@ struct ContactCenterTests {
         let active = try await fixture.center.requestAssistance(user: agent.user, interactionId: live.id, text: "still open")
         // The oldest completed requests are gone from memory (404), the newest three and the active one remain.
         for id in completed.prefix(3) {
-            await #expect(throws: ICWSError.self) { try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistanceDetails(id)) }
+            await #expect(throws: DomainError.self) { try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistanceDetails(id)) }
         }
         for id in completed.suffix(3) + [active] {
             try await fixture.center.subscribe(sessionId: agent.id, to: .agentAssistanceDetails(id))

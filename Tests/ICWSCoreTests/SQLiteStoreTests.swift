@@ -21,7 +21,7 @@ struct SQLiteStoreTests {
         let (store, _) = try await freshStore()
         let line = AssistanceRequest.ChatLine(participantId: "agent1", text: "x", timeAdded: Date())
         await #expect(throws: (any Error).self) {
-            try await store.commit([.saveInteraction(interaction(1)), .addChatLine(assistanceId: "a1", position: 0, line), .addChatLine(assistanceId: "a1", position: 0, line)])
+            try await store.commit([.interactionSaved(interaction(1)), .chatLineAdded(assistanceId: "a1", position: 0, line), .chatLineAdded(assistanceId: "a1", position: 0, line)])
         }
         #expect(try await store.load().interactions.isEmpty)
         try await store.close()
@@ -30,8 +30,8 @@ struct SQLiteStoreTests {
     @Test("a very large batch (several statements) is stored whole; a row saved twice keeps its last value")
     func largeBatch() async throws {
         let (store, folder) = try await freshStore()
-        var operations = (1...5_000).map { StoreOperation.saveInteraction(interaction($0)) }
-        operations.append(.saveInteraction(interaction(7, state: .disconnected)))
+        var operations = (1...5_000).map { DomainEvent.interactionSaved(interaction($0)) }
+        operations.append(.interactionSaved(interaction(7, state: .disconnected)))
         try await store.commit(operations)
         try await store.close()
 
@@ -55,13 +55,13 @@ struct SQLiteStoreTests {
         done.state = .completed
         request.state = .accepted
         try await store.commit([
-            .saveRequest(request),
-            .saveParticipant(assistanceId: "a1", position: 0, .init(userId: "agent1", action: .initiated)),
-            .saveParticipant(assistanceId: "a1", position: 1, .init(userId: "supervisor1", action: .ignored)),
-            .saveParticipant(assistanceId: "a1", position: 1, .init(userId: "supervisor1", action: .accepted)),
-            .addChatLine(assistanceId: "a1", position: 0, .init(participantId: "agent1", text: "help", timeAdded: time)),
-            .addChatLine(assistanceId: "a1", position: 1, .init(participantId: "supervisor1", text: "on it", timeAdded: time)),
-            .saveRequest(done),
+            .requestSaved(request.header),
+            .participantSaved(assistanceId: "a1", position: 0, .init(userId: "agent1", action: .initiated)),
+            .participantSaved(assistanceId: "a1", position: 1, .init(userId: "supervisor1", action: .ignored)),
+            .participantSaved(assistanceId: "a1", position: 1, .init(userId: "supervisor1", action: .accepted)),
+            .chatLineAdded(assistanceId: "a1", position: 0, .init(participantId: "agent1", text: "help", timeAdded: time)),
+            .chatLineAdded(assistanceId: "a1", position: 1, .init(participantId: "supervisor1", text: "on it", timeAdded: time)),
+            .requestSaved(done.header),
         ])
         try await store.close()
         let reopened = try await SQLiteAssistanceStore.open(directory: folder)

@@ -44,7 +44,7 @@ struct OperationsTests {
     func draining() async throws {
         let server = try await TestServer.make()
         try await server.run { http in
-            server.openICWS.registry.stopAccepting()
+            server.openICWS.sessions.stopAccepting()
             let result = try await http.login("agent1")
             #expect(result.status == .serviceUnavailable)
             #expect(result.errorId == "error.server.notAcceptingConnections")

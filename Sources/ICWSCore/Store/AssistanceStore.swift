@@ -72,6 +72,23 @@ public protocol AssistanceStore: Sendable {
 
     /// Releases the database.
     func close() async throws
+
+    /// Yields whenever other nodes may have committed changes (a notification, or a reconnect after which
+    /// some may have been missed). A single-node store never yields.
+    func changeSignals() -> AsyncStream<Void>
+
+    /// Records that `node` is alive and has applied the change log up to `applied` (a shared store prunes
+    /// the log below what every live node applied).
+    func heartbeat(node: String, applied: Int64) async throws
+
+    /// The nodes whose last heartbeat is older than `seconds`, by the store's clock.
+    func deadNodes(olderThan seconds: Double) async throws -> [String]
+}
+
+extension AssistanceStore {
+    public func changeSignals() -> AsyncStream<Void> { AsyncStream { _ in } }
+    public func heartbeat(node: String, applied: Int64) async throws {}
+    public func deadNodes(olderThan seconds: Double) async throws -> [String] { [] }
 }
 
 extension AssistanceStore {
@@ -149,11 +166,15 @@ public actor InMemoryAssistanceStore: AssistanceStore {
 
 /// A failure of the store: the change was not committed.
 public enum StoreFailure: Error, CustomStringConvertible, Sendable {
+    /// The database could not be reached or written.
     case unavailable(String)
+    /// The database refused the batch: it conflicts with a change committed elsewhere (a constraint).
+    case conflict(String)
 
     public var description: String {
         switch self {
         case .unavailable(let why): "store unavailable: \(why)"
+        case .conflict(let why): "store refused a conflicting change: \(why)"
         }
     }
 }

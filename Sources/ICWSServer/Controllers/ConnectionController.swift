@@ -8,7 +8,6 @@ import NIOPosix
 /// Login, logout, connection state, features, version, server time and station.
 struct ConnectionController {
     let center: ContactCenter
-    let registry: SessionRegistry
     let configuration: ServerConfiguration
     let clock: any ICWSClock
 
@@ -45,7 +44,7 @@ struct ConnectionController {
     }
 
     @Sendable func login(_ request: Request, context: ICWSRequestContext) async throws -> Response {
-        guard !registry.isDraining else { throw ICWSError.notAcceptingConnections }
+        guard !center.sessions.isDraining else { throw ICWSError.notAcceptingConnections }
         guard let language = request.headers[.acceptLanguage]?.trimmingCharacters(in: .whitespaces), !language.isEmpty else {
             throw ICWSError.invalidHeader("Accept-Language")
         }
@@ -63,19 +62,9 @@ struct ConnectionController {
             context.logger.notice("login refused", metadata: ["userId": "\(userId)"])
             throw ICWSError.authenticationFailure
         }
-        let now = clock.now()
-        let session = registry.add { id in
-            Session(
-                id: id, user: user, csrfToken: SessionSecrets.token(), cookieValue: SessionSecrets.cookieValue(),
-                language: language, applicationName: applicationName, createdAt: now,
-                mailbox: Mailbox(capacity: configuration.mailboxCapacity, replayCapacity: configuration.replayCapacity))
-        }
-        do {
-            try await center.sessionStarted(session)
-        } catch {
-            registry.remove(session.id)
-            throw error
-        }
+        let session = try await center.login(
+            user, language: language, applicationName: applicationName,
+            mailboxCapacity: configuration.mailboxCapacity, replayCapacity: configuration.replayCapacity)
         context.logger.info("login", metadata: ["sessionId": "\(session.id)", "userId": "\(user.userId)", "application": "\(applicationName)"])
         let include = Set((request.uri.queryParameters.get("include") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         let response = ConnectionResponse(
@@ -94,8 +83,7 @@ struct ConnectionController {
 
     @Sendable func logout(_ request: Request, context: ICWSRequestContext) async throws -> Response {
         let session = try context.requireSession()
-        if registry.remove(session.id) != nil {
-            await center.sessionEnded(session, reason: "The session was logged out.", shouldReconnect: false)
+        if await center.endSession(session, reason: "The session was logged out.", shouldReconnect: false) {
             context.logger.info("logout", metadata: ["sessionId": "\(session.id)"])
         }
         return ICWSResponse.empty(.ok)

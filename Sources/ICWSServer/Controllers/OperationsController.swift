@@ -14,7 +14,7 @@ struct OperationsController {
         router.resource("/health", get: { _, _ in
             let suspended = await openICWS.center.isStoreSuspended
             let body = """
-                {"status":"\(suspended ? "degraded" : "ok")","sessions":\(openICWS.registry.count),"streams":\(openICWS.openStreams),"store":"\(suspended ? "unavailable" : "ok")"}
+                {"status":"\(suspended ? "degraded" : "ok")","sessions":\(openICWS.sessions.count),"streams":\(openICWS.openStreams),"store":"\(suspended ? "unavailable" : "ok")"}
                 """
             var response = Response(
                 status: suspended ? .serviceUnavailable : .ok, headers: [.contentType: "application/json"],

@@ -24,6 +24,8 @@ struct ICWSResponseMiddleware: RouterMiddleware {
                 response = try await next(request, context)
             } catch let error as ICWSError {
                 response = ICWSResponse.error(error, path: request.uri.path)
+            } catch let error as DomainError {
+                response = ICWSResponse.error(ICWSError(error), path: request.uri.path)
             } catch let error as HTTPError {
                 response = ICWSResponse.error(Self.translate(error), path: request.uri.path)
             } catch let error as any HTTPResponseError {

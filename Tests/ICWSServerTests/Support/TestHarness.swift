@@ -40,7 +40,7 @@ struct TestServer {
 
     /// Runs `body` against the live server, then closes the store.
     func run<T: Sendable>(_ body: @Sendable (ICWSTestClient) async throws -> T) async throws -> T {
-        let app = openICWS.application()
+        let app = openICWS.buildApplication()
         do {
             let value = try await app.test(.live) { client in try await body(ICWSTestClient(client: client)) }
             try? await openICWS.store.close()

@@ -1,6 +1,8 @@
+import ICWSCore
 import ICWSModel
 
-/// A typed ICWS failure; the server renders it in one place as status + body + headers.
+/// A typed ICWS failure: HTTP status and ICWS body. The server renders it in one place
+/// (`ICWSResponseMiddleware`); the core's `DomainError`s are mapped to it by `init(_:)`.
 public struct ICWSError: Error, Sendable, Equatable {
     /// The HTTP status code.
     public var status: Int
@@ -84,6 +86,22 @@ public struct ICWSError: Error, Sendable, Equatable {
     /// The store could not commit or read: nothing was changed, the client may retry.
     public static let storeUnavailable = ICWSError(
         503, "error.server.unavailable", "The server cannot store the change right now; nothing was changed. Retry later.")
+
+    /// The ICWS rendering of a domain refusal.
+    public init(_ error: DomainError) {
+        switch error {
+        case .missingProperty(let name): self = .missingProperty(name)
+        case .invalidProperty(let name, let why): self = .invalidProperty(name, why)
+        case .assistance(let reason, let message): self = .assistance(reason, message)
+        case .accessDenied(let message): self = .accessDenied(message)
+        case .notFound(let message): self = .notFound(message)
+        case .noAgentAvailable(let message): self = .conflict("error.request.routing.noAgentAvailable", message)
+        case .sessionEnded: self = .sessionEnded
+        case .storeUnavailable: self = .storeUnavailable
+        case .conflict(let why):
+            self = .conflict("error.request.conflict", "A change committed at the same time on another node conflicts with this one; nothing was changed (\(why)).")
+        }
+    }
 
     public static let notAcceptingConnections = ICWSError(status: 503, body: ICWSErrorBody(
         errorId: "error.server.notAcceptingConnections", message: "The server is not accepting connections.",

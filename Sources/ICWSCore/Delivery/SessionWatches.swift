@@ -2,11 +2,17 @@ import Foundation
 import ICWSModel
 
 /// What a watching client holds of one request's details, so a delta carries exactly what changed.
-struct DetailsView {
+struct DetailsView: Equatable {
     var state: AssistanceRequestState
     var participantActions: [String: AssistanceParticipantAction]
     var participantCount: Int
     var lineCount: Int
+}
+
+/// A details watch: subscribed and waiting for its first snapshot, or showing what the client holds.
+enum DetailsWatch: Equatable {
+    case awaitingSnapshot
+    case showing(DetailsView)
 }
 
 /// What a supervisor's list watch holds of one request.
@@ -34,15 +40,31 @@ public struct QueueId: Sendable, Equatable, Hashable {
     }
 }
 
+extension WatchKey {
+    /// The details watch of `side` on request `id`.
+    static func details(_ side: AssistanceSide, _ id: String) -> WatchKey {
+        side == .agent ? .agentAssistanceDetails(id) : .supervisorAssistanceDetails(id)
+    }
+
+    /// The side and request of a details watch; nil for other watches.
+    var details: (side: AssistanceSide, id: String)? {
+        switch self {
+        case .agentAssistanceDetails(let id): (.agent, id)
+        case .supervisorAssistanceDetails(let id): (.supervisor, id)
+        default: nil
+        }
+    }
+}
+
 /// One session's watches and, for each, the view its client holds.
 final class SessionWatches {
     let session: Session
     /// Ids the client holds in its agent-assistance list; nil when not watching.
     var agentList: Set<String>?
-    var agentDetails: [String: DetailsView?] = [:]
     /// The supervisor-assistance list view; nil when not watching.
     var supervisorList: [String: SupervisorEntryView]?
-    var supervisorDetails: [String: DetailsView?] = [:]
+    /// Details watches by side, then by assistance id.
+    var details: [AssistanceSide: [String: DetailsWatch]] = [:]
     var queues: [String: QueueWatch] = [:]
 
     init(session: Session) {
@@ -55,17 +77,24 @@ final class SessionWatches {
     var allKeys: [WatchKey] {
         var keys: [WatchKey] = []
         if agentList != nil { keys.append(.agentAssistance) }
-        keys += agentDetails.keys.sorted().map { .agentAssistanceDetails($0) }
+        keys += (details[.agent] ?? [:]).keys.sorted().map { .agentAssistanceDetails($0) }
         if supervisorList != nil { keys.append(.supervisorAssistance) }
-        keys += supervisorDetails.keys.sorted().map { .supervisorAssistanceDetails($0) }
+        keys += (details[.supervisor] ?? [:]).keys.sorted().map { .supervisorAssistanceDetails($0) }
         keys += queues.keys.sorted().map { .queue($0) }
         return keys
     }
 
     /// Whether any watch of this session shows assistance requests.
     var isWatchingRequests: Bool {
-        agentList != nil || supervisorList != nil || !agentDetails.isEmpty || !supervisorDetails.isEmpty
+        agentList != nil || supervisorList != nil || details.values.contains { !$0.isEmpty }
     }
 
     var isWatchingAnything: Bool { isWatchingRequests || !queues.isEmpty }
+
+    /// Ends every assistance watch (a fault); queue watches stay.
+    func endAssistanceWatches() {
+        agentList = nil
+        supervisorList = nil
+        details = [:]
+    }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import ICWSModel
+
+extension ChangeFeed {
+    // MARK: Deltas for requests
+
+    private struct PendingLists {
+        var agentAdded: [String] = []
+        var agentRemoved: [String] = []
+        var supervisorAdded: [SupervisorAssistanceRequest] = []
+        var supervisorChanged: [SupervisorAssistanceRequest] = []
+        var supervisorRemoved: [String] = []
+        var details: [OutboundMessage] = []
+    }
+
+    func publishRequests(_ ids: [String], state: DomainState, memo: inout [AnyHashable: [UInt8]]) {
+        // One entry per session touched, in the order first touched.
+        var slots: [ObjectIdentifier: Int] = [:]
+        var pending: [(watch: SessionWatches, lists: PendingLists)] = []
+        func slot(_ watch: SessionWatches) -> Int {
+            let key = ObjectIdentifier(watch)
+            if let index = slots[key] { return index }
+            slots[key] = pending.count
+            pending.append((watch, PendingLists()))
+            return pending.count - 1
+        }
+        for id in ids {
+            guard let request = state.requests[id] else { continue }
+            let supervisors = directory.workgroups[request.workgroup]?.supervisors ?? []
+            var seenUsers = Set<String>()
+            for userId in [request.initiator] + request.participants.map(\.userId) + supervisors where seenUsers.insert(userId).inserted {
+                // Most sessions (agents between requests) watch no request: skip the user's work then.
+                guard let sessions = watchesByUser[userId], sessions.values.contains(where: \.isWatchingRequests) else { continue }
+                // What this user should see is the same for all of the user's sessions: work it out once.
+                let listed = request.listsFor(userId)
+                let supervises = directory.supervises(userId, request.workgroup)
+                let entry = supervises && request.isActive ? supervisorEntry(request, for: userId) : nil
+                let entryView = entry.map { SupervisorEntryView(action: $0.action, state: $0.state) }
+                for watch in sessions.values {
+                    if let list = watch.agentList {
+                        if listed && !list.contains(id) {
+                            watch.agentList?.insert(id)
+                            pending[slot(watch)].lists.agentAdded.append(id)
+                        } else if !listed && list.contains(id) {
+                            watch.agentList?.remove(id)
+                            pending[slot(watch)].lists.agentRemoved.append(id)
+                        }
+                    }
+                    for side in [AssistanceSide.agent, .supervisor] {
+                        if let message = detailsDelta(request, side: side, watch: watch, memo: &memo) {
+                            pending[slot(watch)].lists.details.append(message)
+                        }
+                    }
+                    if supervises, let known = watch.supervisorList {
+                        let had = known[id]
+                        if let entry, let entryView {
+                            if had == nil {
+                                pending[slot(watch)].lists.supervisorAdded.append(entry)
+                            } else if had != entryView {
+                                pending[slot(watch)].lists.supervisorChanged.append(entry)
+                            }
+                            if had != entryView { watch.supervisorList?[id] = entryView }
+                        } else if had != nil {
+                            watch.supervisorList?[id] = nil
+                            pending[slot(watch)].lists.supervisorRemoved.append(id)
+                        }
+                    }
+                }
+            }
+        }
+        // Sessions of the same user usually get the same delta: compare with the last one built (cheap when
+        // the strings are shared) before hashing it into the memo.
+        var lastList: (AssistanceRequestListMessage, [UInt8])?
+        var lastSupervisor: (SupervisorAssistanceRequestMessage, [UInt8])?
+        for (watch, lists) in pending {
+            if !lists.agentAdded.isEmpty || !lists.agentRemoved.isEmpty {
+                let message = AssistanceRequestListMessage(
+                    isDelta: true, requestsAdded: lists.agentAdded.isEmpty ? nil : lists.agentAdded,
+                    requestsRemoved: lists.agentRemoved.isEmpty ? nil : lists.agentRemoved)
+                let bytes = lastList?.0 == message ? lastList?.1 ?? [] : encoded(message, memo: &memo)
+                lastList = (message, bytes)
+                deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: bytes), to: watch, state: state)
+            }
+            for message in lists.details { deliver(message, to: watch, state: state) }
+            if !lists.supervisorAdded.isEmpty || !lists.supervisorChanged.isEmpty || !lists.supervisorRemoved.isEmpty {
+                let message = SupervisorAssistanceRequestMessage(
+                    isDelta: true,
+                    requestsAdded: lists.supervisorAdded.isEmpty ? nil : lists.supervisorAdded,
+                    requestsChanged: lists.supervisorChanged.isEmpty ? nil : lists.supervisorChanged,
+                    requestsRemoved: lists.supervisorRemoved.isEmpty ? nil : lists.supervisorRemoved)
+                let bytes = lastSupervisor?.0 == message ? lastSupervisor?.1 ?? [] : encoded(message, memo: &memo)
+                lastSupervisor = (message, bytes)
+                deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch, state: state)
+            }
+        }
+    }
+
+    /// The delta of one details watch, or nil when it is not watched or nothing changed.
+    private func detailsDelta(
+        _ request: AssistanceRequest, side: AssistanceSide, watch: SessionWatches, memo: inout [AnyHashable: [UInt8]]
+    ) -> OutboundMessage? {
+        // A watch still awaiting its snapshot gets that snapshot, which will include this change.
+        guard case .showing(let known) = watch.details[side]?[request.id] else { return nil }
+        let added = request.participants.dropFirst(known.participantCount)
+        let changed = request.participants.prefix(known.participantCount).filter { known.participantActions[$0.userId] != $0.action }
+        let lines = request.lines.dropFirst(known.lineCount)
+        guard known.state != request.state || !added.isEmpty || !changed.isEmpty || !lines.isEmpty else { return nil }
+        watch.details[side]?[request.id] = .showing(view(of: request))
+        let message = AssistanceRequestDetailsMessage(
+            isDelta: true, assistanceId: request.id,
+            state: known.state != request.state ? request.state : nil,
+            participantsAdded: added.isEmpty ? nil : added.map { participant($0.userId, $0.action) },
+            participantsChanged: changed.isEmpty ? nil : changed.map { participant($0.userId, $0.action) },
+            messagesAdded: lines.isEmpty ? nil : lines.map(chatLine))
+        return OutboundMessage(watch: .details(side, request.id), isDelta: true, json: encoded(message, memo: &memo))
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import ICWSModel
+import Metrics
+
+/// Every session's watches on this node, and the views their clients hold: turns committed events into
+/// mailbox messages.
+///
+/// It knows nothing of HTTP or of stores, and it never changes the domain: it is handed the state after
+/// the events were applied. Events committed on this node and on other nodes take the same path.
+/// Owned by `ContactCenter` and used only on its actor.
+final class ChangeFeed {
+    let directory: Directory
+    let features: FeatureVersions
+    let encoder: JSONEncoder
+    private(set) var watches: [String: SessionWatches] = [:]
+    /// Each user's sessions, keyed by object identity (cheap to hash on the fan-out path).
+    private(set) var watchesByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
+
+    let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
+    let queuedCounter = Counter(label: "openicws_messages_queued_total")
+
+    init(directory: Directory, features: FeatureVersions, encoder: JSONEncoder = .icws) {
+        self.directory = directory
+        self.features = features
+        self.encoder = encoder
+    }
+
+    // MARK: Sessions
+
+    /// A session can now watch.
+    func add(_ session: Session) {
+        let watch = SessionWatches(session: session)
+        watches[session.id] = watch
+        watchesByUser[session.userId, default: [:]][ObjectIdentifier(watch)] = watch
+    }
+
+    /// A session's watches go; its stream is told why and closed.
+    func remove(_ session: Session, reason: String, shouldReconnect: Bool) {
+        if let watch = watches.removeValue(forKey: session.id) {
+            watchesByUser[session.userId]?[ObjectIdentifier(watch)] = nil
+            if watchesByUser[session.userId]?.isEmpty == true { watchesByUser[session.userId] = nil }
+        }
+        let message = ConnectionStateChangeMessage(reason: reason, shouldReconnect: shouldReconnect)
+        session.mailbox.close(reason: reason, lastMessage: OutboundMessage(watch: .connection, isDelta: false, json: encode(message)))
+    }
+
+    /// Whether `userId` has a session on this node.
+    func hasSession(_ userId: String) -> Bool { !(watchesByUser[userId]?.isEmpty ?? true) }
+
+    /// The users with a session on this node.
+    var localUsers: Set<String> { Set(watchesByUser.keys) }
+
+    /// The session's watches, or `sessionEnded` when the session ended meanwhile.
+    func watchesOf(_ sessionId: String) throws(DomainError) -> SessionWatches {
+        guard let watch = watches[sessionId] else { throw .sessionEnded }
+        return watch
+    }
+
+    // MARK: Subscriptions
+
+    /// Creates or replaces a watch after checking the user may have it; its snapshot follows the commit.
+    /// Returns false when there is nothing to snapshot.
+    func subscribe(
+        sessionId: String, to key: WatchKey, queue: (ids: [QueueId], attributes: [String])?, state: DomainState
+    ) throws(DomainError) -> Bool {
+        let watch = try watchesOf(sessionId)
+        let userId = watch.userId
+        switch key {
+        case .agentAssistance:
+            watch.agentList = []
+        case .agentAssistanceDetails(let id), .supervisorAssistanceDetails(let id):
+            let side = key.details?.side ?? .agent
+            _ = try state.requestForDetails(id, userId: userId, side: side, directory: directory)
+            watch.details[side, default: [:]][id] = .awaitingSnapshot
+        case .supervisorAssistance:
+            try requireSupervisor(userId)
+            watch.supervisorList = [:]
+        case .queue(let subscriptionId):
+            let ids = queue?.ids ?? []
+            for id in ids { try checkQueueAccess(id, userId: userId) }
+            watch.queues[subscriptionId] = QueueWatch(queues: ids, attributeNames: queue?.attributes ?? [])
+        case .connection:
+            return false
+        }
+        return true
+    }
+
+    /// Cancels a watch; idempotent.
+    func unsubscribe(sessionId: String, from key: WatchKey) throws(DomainError) {
+        let watch = try watchesOf(sessionId)
+        switch key {
+        case .agentAssistance: watch.agentList = nil
+        case .agentAssistanceDetails(let id), .supervisorAssistanceDetails(let id):
+            watch.details[key.details?.side ?? .agent]?[id] = nil
+        case .supervisorAssistance:
+            try requireSupervisor(watch.userId)
+            watch.supervisorList = nil
+        case .queue(let id): watch.queues[id] = nil
+        case .connection: break
+        }
+    }
+
+    private func requireSupervisor(_ userId: String) throws(DomainError) {
+        guard !(directory.supervision[userId] ?? []).isEmpty else {
+            throw .accessDenied("You do not supervise any workgroup.")
+        }
+    }
+
+    // MARK: Publishing
+
+    /// After a commit (here or on another node): fresh snapshots for new watches, then one delta per
+    /// watch for what the events touched.
+    func publish(_ events: [DomainEvent], snapshots: [(sessionId: String, watch: WatchKey)] = [], state: DomainState) {
+        var memo: [AnyHashable: [UInt8]] = [:]
+        for (sessionId, key) in snapshots {
+            guard let watch = watches[sessionId], let message = snapshot(key, for: watch, state: state, memo: &memo) else { continue }
+            deliver(message, to: watch, state: state)
+        }
+        var requestIds: [String] = []
+        var interactionIds: [String] = []
+        var seenRequests = Set<String>()
+        var seenInteractions = Set<String>()
+        for event in events {
+            if let id = event.assistanceId, seenRequests.insert(id).inserted { requestIds.append(id) }
+            if let id = event.interactionId, seenInteractions.insert(id).inserted { interactionIds.append(id) }
+        }
+        if !requestIds.isEmpty { publishRequests(requestIds, state: state, memo: &memo) }
+        if !interactionIds.isEmpty { publishQueues(interactionIds, state: state, memo: &memo) }
+    }
+
+    /// Sends every watch of every session a fresh snapshot (the store recovered, or the state was reloaded).
+    func resnapshotAll(state: DomainState) {
+        var memo: [AnyHashable: [UInt8]] = [:]
+        for watch in watches.values where watch.isWatchingAnything {
+            for key in watch.allKeys {
+                if let message = snapshot(key, for: watch, state: state, memo: &memo) { deliver(message, to: watch, state: state) }
+            }
+        }
+    }
+
+    /// Sends one subscription-state message to every session with an assistance watch.
+    func broadcast(_ message: AssistanceSubscriptionStateMessage, state: DomainState) {
+        guard features.supports("interactions", 10) else { return }
+        let json = encode(message)
+        for watch in watches.values {
+            let keys = watch.allKeys.filter { if case .queue = $0 { return false } else { return true } }
+            guard let first = keys.first else { continue }
+            deliver(OutboundMessage(watch: first, isDelta: false, json: json), to: watch, state: state)
+        }
+    }
+
+    /// Ends every assistance watch (the store stayed down); returns how many sessions lost watches.
+    func endAssistanceWatches() -> Int {
+        var ended = 0
+        for watch in watches.values where watch.isWatchingAnything {
+            watch.endAssistanceWatches()
+            ended += 1
+        }
+        return ended
+    }
+
+    /// Queues a message; when the mailbox is full, that watch's queued deltas collapse into a snapshot.
+    func deliver(_ message: OutboundMessage, to watch: SessionWatches, state: DomainState) {
+        let mailbox = watch.session.mailbox
+        switch mailbox.push(message) {
+        case .queued:
+            queuedCounter.increment()
+        case .closed:
+            break
+        case .full:
+            coalescedCounter.increment()
+            var memo: [AnyHashable: [UInt8]] = [:]
+            if let fresh = snapshot(message.watch, for: watch, state: state, memo: &memo), mailbox.collapse(message.watch, into: fresh) {
+                return
+            }
+            // Other watches fill the queue too: replace everything with one snapshot per watch.
+            let snapshots = watch.allKeys.compactMap { snapshot($0, for: watch, state: state, memo: &memo) }
+            mailbox.replaceAll(with: snapshots)
+        }
+    }
+
+    /// How many watches of each kind are open (for metrics).
+    func subscriptionCounts() -> [(String, Int)] {
+        var counts: [String: Int] = [
+            "agent-assistance": 0, "agent-assistance-details": 0, "supervisor-assistance": 0,
+            "supervisor-assistance-details": 0, "queues": 0,
+        ]
+        for watch in watches.values {
+            if watch.agentList != nil { counts["agent-assistance", default: 0] += 1 }
+            counts["agent-assistance-details", default: 0] += watch.details[.agent]?.count ?? 0
+            if watch.supervisorList != nil { counts["supervisor-assistance", default: 0] += 1 }
+            counts["supervisor-assistance-details", default: 0] += watch.details[.supervisor]?.count ?? 0
+            counts["queues", default: 0] += watch.queues.count
+        }
+        return counts.sorted { $0.key < $1.key }
+    }
+
+    func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        // Our message types always encode; an empty object keeps the stream well-formed if one ever did not.
+        (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+
+    func encoded<T: Encodable & Hashable>(_ value: T, memo: inout [AnyHashable: [UInt8]]) -> [UInt8] {
+        if let bytes = memo[AnyHashable(value)] { return bytes }
+        let bytes = encode(value)
+        memo[AnyHashable(value)] = bytes
+        return bytes
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys put `__type` first (some deserializers need it there) and make output stable.
+    /// Made once: encoding is thread-safe, and building an encoder per response is wasted work.
+    public static let icws: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
