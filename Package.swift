@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "ICWSCore", "ICWSModel", "ICWSStore", "ICWSPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
