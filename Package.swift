@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "openicws",
             dependencies: [
-                "ICWSServer", "ICWSCore",
+                "ICWSServer", "ICWSCore", "ICWSPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],

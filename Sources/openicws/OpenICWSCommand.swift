@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HummingbirdBcrypt
 import ICWSCore
+import ICWSPostgres
 import ICWSServer
 import Logging
 
@@ -51,6 +52,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Browser origin allowed to call the API with credentials (repeatable). Default: none.")
     var corsOrigin: [String] = []
 
+    @Option(help: "Keep all state in PostgreSQL (postgres://USER:PASS@HOST:PORT/DB) and run as one of several nodes sharing it. Also read from OPENICWS_DATABASE_URL. Without it, SQLite in --data.")
+    var databaseURL: String?
+
+    @Option(help: "This node's name in the shared database (default: host name, process id and a random suffix).")
+    var nodeId: String?
+
+    @Option(help: "Seconds without a heartbeat after which another node counts as gone (PostgreSQL only).")
+    var nodeTimeoutSeconds: Double = 15
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -59,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         guard sessionIdleSeconds > 0 else { throw ValidationError("--session-idle-seconds must be positive") }
         guard ssePingSeconds > 0 else { throw ValidationError("--sse-ping-seconds must be positive") }
         guard mailboxCapacity >= 10 else { throw ValidationError("--mailbox-capacity must be at least 10") }
+        guard nodeTimeoutSeconds >= 3 else { throw ValidationError("--node-timeout-seconds must be at least 3") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
@@ -85,6 +96,10 @@ struct Serve: AsyncParsableCommand {
         configuration.mailboxCapacity = mailboxCapacity
         configuration.corsOrigins = corsOrigin
         configuration.storeFaultSeconds = storeFaultSeconds
+        configuration.nodeTimeoutSeconds = nodeTimeoutSeconds
+        configuration.heartbeatSeconds = max(1, nodeTimeoutSeconds / 3)
+        let processInfo = ProcessInfo.processInfo
+        configuration.node = nodeId ?? "\(processInfo.hostName)-\(processInfo.processIdentifier)-\(UInt16.random(in: 0...UInt16.max))"
 
         let loaded: Directory
         if let directory {
@@ -99,13 +114,42 @@ struct Serve: AsyncParsableCommand {
             loaded = Directory.demo()
             logger.warning("no --directory given: using the embedded demo directory; every demo password is 1234")
         }
-        let server = try await OpenICWS.make(configuration: configuration, directory: loaded, logger: logger)
+        let url = databaseURL ?? processInfo.environment["OPENICWS_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let url else {
+            let server = try await OpenICWS.make(configuration: configuration, directory: loaded, logger: logger)
+            announce(configuration, store: "sqlite \(data)", logger: logger)
+            try await server.run()
+            return
+        }
+        let store: PostgresAssistanceStore
+        do {
+            store = try PostgresAssistanceStore.connect(url: url, logger: logger)
+        } catch {
+            throw ValidationError("--database-url: \(error)")
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            do {
+                try await store.migrate()
+            } catch {
+                logger.critical("cannot start: the database at --database-url could not be prepared: \(error)")
+                try? await store.close()
+                throw ExitCode(2)
+            }
+            let server = try await OpenICWS.make(configuration: configuration, directory: loaded, store: store, logger: logger)
+            announce(configuration, store: "postgresql, node \(configuration.node)", logger: logger)
+            // Stops on SIGTERM/SIGINT and closes the store, which ends its run().
+            try await server.run()
+            try await group.waitForAll()
+        }
+    }
+
+    private func announce(_ configuration: ServerConfiguration, store: String, logger: Logger) {
         logger.info("OpenICWS listening", metadata: [
-            "address": "http://\(host):\(port)", "data": "\(data)",
+            "address": "http://\(host):\(port)", "store": "\(store)",
             "admin": "\(configuration.adminToken == nil ? "off" : "on")",
             "features": "\(configuration.features.featureInfoList.map { "\($0.featureId)=\($0.version)" }.joined(separator: ","))",
         ])
-        try await server.run()
     }
 }
 
