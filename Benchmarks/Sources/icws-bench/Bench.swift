@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icws-bench",
         abstract: "Load scenarios against OpenICWS, each beside a minimal Hummingbird baseline measured in the same run.",
-        subcommands: [Fanout.self, Poll.self, Idle.self, Writes.self, BaselineServerCommand.self])
+        subcommands: [Fanout.self, Poll.self, Idle.self, Writes.self, Multinode.self, BaselineServerCommand.self])
 }
 
 /// Options every scenario shares.
