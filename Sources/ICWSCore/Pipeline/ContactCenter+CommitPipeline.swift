@@ -81,6 +81,8 @@ extension ContactCenter {
     func runCommitPipeline() async {
         guard pipeline.phase == .notStarted else { return }
         pipeline.phase = .running
+        // Other nodes may have committed since the state was loaded.
+        pipeline.catchUpRequested = store.isShared
         wakeUp.yield()
         for await _ in wakeUps {
             await drain()
