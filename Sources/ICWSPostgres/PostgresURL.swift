@@ -19,6 +19,16 @@ public struct PostgresURL: Sendable, Equatable {
     /// The `application_name` query parameter, if given.
     public var applicationName: String?
 
+    /// A URL made of its parts.
+    public init(user: String, password: String?, host: String, port: Int = 5432, database: String, applicationName: String? = nil) {
+        self.user = user
+        self.password = password
+        self.host = host
+        self.port = port
+        self.database = database
+        self.applicationName = applicationName
+    }
+
     /// Parses `string`, throwing a `PostgresURLError` that names what is wrong.
     public init(_ string: String) throws {
         let rest: Substring
