@@ -1,6 +1,8 @@
+import ICWSCore
+
 /// The changes a node asked for were already deleted from the shared change log (every live node had
 /// applied them, and this node was not counted as live). The node must reload its state with `load()`.
-public struct ChangeLogPruned: Error, CustomStringConvertible, Sendable {
+public struct ChangeLogPruned: ChangeLogGapError, CustomStringConvertible, Sendable {
     /// The id the node asked for changes after.
     public var after: Int64
     /// The oldest change still in the log.

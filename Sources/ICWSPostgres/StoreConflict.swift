@@ -1,7 +1,9 @@
+import ICWSCore
+
 /// The database refused a batch because it breaks one of its rules (a primary key or the
 /// one-active-request-per-interaction index). Nothing of the batch was committed; retrying the same batch
 /// fails the same way, unlike `StoreFailure.unavailable`.
-public struct StoreConflict: Error, CustomStringConvertible, Sendable {
+public struct StoreConflict: StoreConflictError, CustomStringConvertible, Sendable {
     /// The constraint or index that refused the row, when the database named it.
     public var constraint: String?
     /// The database's message.

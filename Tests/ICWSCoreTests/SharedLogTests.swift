@@ -154,7 +154,7 @@ struct SharedLogTests {
         try await a.subscribe(sessionId: agent.id, to: .agentAssistance)
         #expect(await eventually { await b.isPresent("agent1") })
         // B retires A (as after a missed heartbeat); A reads that and says again who is logged in there.
-        try await log.commit(after: Int64.max, node: "B") { _ in [.nodeGone(node: "A")] }
+        _ = try await log.commit(after: Int64.max, node: "B") { _ in [.nodeGone(node: "A")] }
         await a.requestCatchUp()
         await b.requestCatchUp()
         #expect(await eventually { await b.isPresent("agent1") })

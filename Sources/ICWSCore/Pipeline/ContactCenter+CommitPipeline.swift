@@ -19,6 +19,7 @@ struct PipelineState {
     var catchUpRequested = false
     var resumeRequested = false
     var reconcilePresenceRequested = false
+    var reloadRequested = false
     /// The jobs of the batch being committed, run by `prepare` inside the store's transaction.
     var inFlight: [(inout Batch) -> Void] = []
     var prepared = false
@@ -103,7 +104,17 @@ extension ContactCenter {
     }
 
     private func drain() async {
-        while !pipeline.pending.isEmpty || pipeline.catchUpRequested || pipeline.resumeRequested || pipeline.reconcilePresenceRequested {
+        while !pipeline.pending.isEmpty || pipeline.catchUpRequested || pipeline.resumeRequested || pipeline.reconcilePresenceRequested
+            || pipeline.reloadRequested
+        {
+            if pipeline.reloadRequested {
+                pipeline.reloadRequested = false
+                do {
+                    try await reload()
+                } catch {
+                    suspendWatches(because: error)
+                }
+            }
             if pipeline.reconcilePresenceRequested {
                 pipeline.reconcilePresenceRequested = false
                 enqueuePresenceReconciliation()
@@ -149,9 +160,13 @@ extension ContactCenter {
             let batch = pipeline.batch
             domain.undo()
             let failure: DomainError
-            if case StoreFailure.conflict(let why) = error {
-                logger.notice("commit refused by the store; batch undone", metadata: ["reason": "\(why)", "jobs": "\(jobCount)"])
-                failure = .conflict(why)
+            if let conflict = error as? any StoreConflictError {
+                logger.notice("commit refused by the store; batch undone", metadata: ["reason": "\(conflict)", "jobs": "\(jobCount)"])
+                failure = .conflict(conflict.description)
+            } else if error is any ChangeLogGapError {
+                logger.warning("the change log was pruned past this node's state; reloading", metadata: ["jobs": "\(jobCount)"])
+                failure = .storeUnavailable
+                pipeline.reloadRequested = true
             } else {
                 logger.error("commit failed; batch undone", metadata: ["error": "\(error)", "jobs": "\(jobCount)"])
                 failure = .storeUnavailable
@@ -180,7 +195,13 @@ extension ContactCenter {
         guard store.isShared else { return true }
         do {
             while true {
-                let changes = try await store.changes(after: lastApplied)
+                let changes: [CommittedChange]
+                do {
+                    changes = try await store.changes(after: lastApplied)
+                } catch is any ChangeLogGapError {
+                    try await reload()
+                    return true
+                }
                 guard let first = changes.first else { return true }
                 if first.id > lastApplied + 1 {
                     // The log was pruned past what this node applied (it was presumed dead): start over.

@@ -168,16 +168,21 @@ public actor InMemoryAssistanceStore: AssistanceStore {
 public enum StoreFailure: Error, CustomStringConvertible, Sendable {
     /// The database could not be reached or written.
     case unavailable(String)
-    /// The database refused the batch: it conflicts with a change committed elsewhere (a constraint).
-    case conflict(String)
 
     public var description: String {
         switch self {
         case .unavailable(let why): "store unavailable: \(why)"
-        case .conflict(let why): "store refused a conflicting change: \(why)"
         }
     }
 }
+
+/// Thrown by a store whose database refused a batch because a rule (a constraint) forbids it: a change
+/// committed elsewhere conflicts with it. Nothing was stored, and the store is healthy.
+public protocol StoreConflictError: Error, CustomStringConvertible {}
+
+/// Thrown by a shared store when the change log no longer holds the changes a node asked for (they were
+/// pruned while the node was presumed dead): the node must reload its state.
+public protocol ChangeLogGapError: Error {}
 
 /// Assistance ids are `a` followed by a number.
 public enum AssistanceIdentifiers {
