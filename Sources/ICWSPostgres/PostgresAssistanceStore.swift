@@ -288,16 +288,14 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                         throw PrepareFailed(underlying: error)
                     }
                     guard !events.isEmpty else { return (nil, false) }
-                    try await Self.write(BatchRows(events), connection, logger: logger)
+                    let rows = BatchRows(events)
+                    try await Self.writePresence(rows, connection, logger: logger)
                     let id = lastId + 1
-                    let encoded = try ChangeCodec.encode(events)
-                    try await connection.query(
-                        """
-                        WITH bumped AS (UPDATE change_counter SET last_id = \(id)),
-                             logged AS (INSERT INTO changes (id, node, events, committed_at)
-                                        VALUES (\(id), \(node), \(encoded)::jsonb, now()))
-                        SELECT pg_notify(\(Self.changesChannel), \(String(id)))
-                        """, logger: logger)
+                    // Read the result to its end: an error of a sub-statement (a broken rule) arrives after the row, and
+                    // an unread one would be lost, leaving an aborted transaction whose COMMIT silently rolls back.
+                    let result = try await connection.query(
+                        Self.domainRowsAndChange(rows, id: id, node: node, events: try ChangeCodec.encode(events)), logger: logger)
+                    for try await _ in result {}
                     return (id, true)
                 }
             }
@@ -376,27 +374,27 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
 
     // MARK: Writing a batch
 
-    private static func write(_ rows: BatchRows, _ connection: PostgresConnection, logger: Logger) async throws {
-        if !rows.interactions.isEmpty {
-            let r = rows.interactions.values
-            try await connection.query(
-                """
+    /// One statement for the domain rows, the change-log row, the counter and the notification: one round trip
+    /// for the whole batch. Each table is written by one sub-statement (an empty array writes nothing); requests
+    /// are written completed first, so the one-active index never sees two active rows for an interaction.
+    private static func domainRowsAndChange(_ rows: BatchRows, id: Int64, node: String, events: String) -> PostgresQuery {
+        let i = rows.interactions.values
+        let r = rows.requestsCompletedFirst
+        let p = rows.participants.values
+        let l = rows.lines.values
+        return """
+            WITH saved_interactions AS (
                 INSERT INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)
                 SELECT id, type, remote_name, CASE WHEN has_workgroup THEN workgroup END, agent, state,
                        \(unescaped: Microseconds.timestamp("created_at"))
-                FROM unnest(\(r.map(\.id))::text[], \(r.map(\.type))::text[], \(r.map(\.remoteName))::text[],
-                            \(r.map(\.workgroup))::text[], \(r.map(\.hasWorkgroup))::bool[], \(r.map(\.agent))::text[],
-                            \(r.map(\.state))::text[], \(r.map(\.createdAt))::bigint[])
+                FROM unnest(\(i.map(\.id))::text[], \(i.map(\.type))::text[], \(i.map(\.remoteName))::text[],
+                            \(i.map(\.workgroup))::text[], \(i.map(\.hasWorkgroup))::bool[], \(i.map(\.agent))::text[],
+                            \(i.map(\.state))::text[], \(i.map(\.createdAt))::bigint[])
                      AS t(id, type, remote_name, workgroup, has_workgroup, agent, state, created_at)
                 ON CONFLICT (id) DO UPDATE SET type = excluded.type, remote_name = excluded.remote_name,
                     workgroup = excluded.workgroup, agent = excluded.agent, state = excluded.state,
-                    created_at = excluded.created_at
-                """, logger: logger)
-        }
-        if !rows.requests.isEmpty {
-            let r = rows.requestsCompletedFirst
-            try await connection.query(
-                """
+                    created_at = excluded.created_at),
+            saved_requests AS (
                 INSERT INTO assistance_requests (id, number, interaction_id, workgroup, initiator, state, created_at)
                 SELECT id, number, interaction_id, workgroup, initiator, state, \(unescaped: Microseconds.timestamp("created_at"))
                 FROM unnest(\(r.map(\.id))::text[], \(r.map(\.number))::bigint[], \(r.map(\.interactionId))::text[],
@@ -404,30 +402,27 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                             \(r.map(\.createdAt))::bigint[])
                      WITH ORDINALITY AS t(id, number, interaction_id, workgroup, initiator, state, created_at, ord)
                 ORDER BY ord
-                ON CONFLICT (id) DO UPDATE SET state = excluded.state
-                """, logger: logger)
-        }
-        if !rows.participants.isEmpty {
-            let r = rows.participants.values
-            try await connection.query(
-                """
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state),
+            saved_participants AS (
                 INSERT INTO assistance_participants (assistance_id, position, user_id, action)
-                SELECT * FROM unnest(\(r.map(\.assistanceId))::text[], \(r.map(\.position))::integer[],
-                                     \(r.map(\.userId))::text[], \(r.map(\.action))::smallint[])
-                ON CONFLICT (assistance_id, position) DO UPDATE SET user_id = excluded.user_id, action = excluded.action
-                """, logger: logger)
-        }
-        if !rows.lines.isEmpty {
-            let r = rows.lines.values
-            try await connection.query(
-                """
+                SELECT * FROM unnest(\(p.map(\.assistanceId))::text[], \(p.map(\.position))::integer[],
+                                     \(p.map(\.userId))::text[], \(p.map(\.action))::smallint[])
+                ON CONFLICT (assistance_id, position) DO UPDATE SET user_id = excluded.user_id, action = excluded.action),
+            saved_lines AS (
                 INSERT INTO assistance_lines (assistance_id, position, participant_id, text, time_added)
                 SELECT assistance_id, position, participant_id, text, \(unescaped: Microseconds.timestamp("time_added"))
-                FROM unnest(\(r.map(\.assistanceId))::text[], \(r.map(\.position))::integer[],
-                            \(r.map(\.participantId))::text[], \(r.map(\.text))::text[], \(r.map(\.timeAdded))::bigint[])
-                     AS t(assistance_id, position, participant_id, text, time_added)
-                """, logger: logger)
-        }
+                FROM unnest(\(l.map(\.assistanceId))::text[], \(l.map(\.position))::integer[],
+                            \(l.map(\.participantId))::text[], \(l.map(\.text))::text[], \(l.map(\.timeAdded))::bigint[])
+                     AS t(assistance_id, position, participant_id, text, time_added)),
+            bumped AS (UPDATE change_counter SET last_id = \(id)),
+            logged AS (INSERT INTO changes (id, node, events, committed_at) VALUES (\(id), \(node), \(events)::jsonb, now()))
+            SELECT pg_notify(\(Self.changesChannel), \(String(id)))
+            """
+    }
+
+    /// Presence rows: nodes that are gone, users that left, users that arrived, in that order (separate
+    /// statements, since they may touch the same rows; they are rare: logins, logouts, dead nodes).
+    private static func writePresence(_ rows: BatchRows, _ connection: PostgresConnection, logger: Logger) async throws {
         if !rows.goneNodes.isEmpty {
             try await connection.query(
                 """
