@@ -6,7 +6,7 @@ import Testing
 struct AdminAPITests {
     @Test("POST /admin/interactions answers 201 with the interaction")
     func createForAgent() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let result = try await http.admin(.post, "/admin/interactions", json: #"{"type":"chat","workgroup":"Support","agent":"agent1","remoteName":"Ann"}"#)
             #expect(result.status == .created, "\(result.text)")
             expectTransportHeaders(result, json: true)
@@ -24,7 +24,7 @@ struct AdminAPITests {
 
     @Test("An agent-only (non-ACD) interaction has workgroup null")
     func nonACD() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let result = try await http.admin(.post, "/admin/interactions", json: #"{"type":"call","agent":"agent3"}"#)
             #expect(result.status == .created, "\(result.text)")
             #expect(result.object.keys.contains("workgroup"), "workgroup should be present as null: \(result.text)")
@@ -35,7 +35,7 @@ struct AdminAPITests {
 
     @Test("A workgroup-only interaction goes to the one logged-in member")
     func routesToLoggedInMember() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             _ = try await http.session("agent2")
             for _ in 0..<3 {
                 let result = try await http.admin(.post, "/admin/interactions", json: #"{"type":"call","workgroup":"Support"}"#)
@@ -48,7 +48,7 @@ struct AdminAPITests {
 
     @Test("Routing picks the longest-idle member: two interactions go to two different agents")
     func longestIdleFirst() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             _ = try await http.session("agent1")
             _ = try await http.session("agent2")
             var agents: [String] = []
@@ -64,7 +64,7 @@ struct AdminAPITests {
 
     @Test("A logged-out agent is no longer routed to")
     func loggedOutNotRouted() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let one = try await http.session("agent1")
             _ = try await http.session("agent2")
             #expect(try await one.send(.delete, "/connection").status == .ok)
@@ -77,7 +77,7 @@ struct AdminAPITests {
 
     @Test("A workgroup-only interaction with no member logged in answers 409 with an ICWS error")
     func noAgentAvailable() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             // A supervisor of Sales is logged in, but no member is.
             _ = try await http.session("supervisor2")
             _ = try await http.session("agent1")
@@ -98,7 +98,7 @@ struct AdminAPITests {
         (#"{"type":7,"agent":"agent1"}"#, "type"),
     ])
     func invalidCreate(body: String, property: String) async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             _ = try await http.session("agent1")
             let result = try await http.admin(.post, "/admin/interactions", json: body)
             expectError(result, .badRequest, "error.request.invalidRepresentation.invalidProperty", propertyName: property)
@@ -107,7 +107,7 @@ struct AdminAPITests {
 
     @Test("No token or a wrong token answers 401 and creates nothing")
     func tokenRequired() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let body = #"{"type":"call","agent":"agent1"}"#
             let agent = try await http.session("agent1")
             let queue = #"{"queueIds":[{"queueType":1,"queueName":"agent1"}],"attributeNames":["Eic_State"]}"#
@@ -135,7 +135,7 @@ struct AdminAPITests {
 
     @Test("DELETE /admin/interactions/{id} answers 204; an unknown id answers 404")
     func disconnect() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let id = try await http.createInteraction(agent: "agent1")
             let result = try await http.admin(.delete, "/admin/interactions/\(id)")
             #expect(result.status == .noContent, "\(result.text)")

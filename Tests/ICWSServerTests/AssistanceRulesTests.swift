@@ -6,7 +6,7 @@ import Testing
 struct AssistanceRulesTests {
     @Test("An ACD-routed interaction's agent gets 201 with an assistance id")
     func requestCreated() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let interaction = try await http.createInteraction(agent: "agent1")
             let result = try await agent.requestAssistance(interaction)
@@ -26,7 +26,7 @@ struct AssistanceRulesTests {
 
     @Test("A user without canRequestAssistanceFromSupervisor gets notAllowed")
     func notAllowed() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent4")
             let interaction = try await http.createInteraction(workgroup: "Sales", agent: "agent4")
             let result = try await agent.requestAssistance(interaction)
@@ -36,7 +36,7 @@ struct AssistanceRulesTests {
 
     @Test("Another agent's interaction gets notOwner")
     func notOwner() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let other = try await http.session("agent2")
             let interaction = try await http.createInteraction(agent: "agent1")
             let result = try await other.requestAssistance(interaction)
@@ -46,7 +46,7 @@ struct AssistanceRulesTests {
 
     @Test("A non-ACD interaction gets notAcdRouted")
     func notAcdRouted() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let interaction = try await http.createInteraction(workgroup: nil, agent: "agent1")
             let result = try await agent.requestAssistance(interaction)
@@ -56,7 +56,7 @@ struct AssistanceRulesTests {
 
     @Test("A disconnected interaction gets interactionDisconnected")
     func interactionDisconnected() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let interaction = try await http.createInteraction(agent: "agent1")
             #expect(try await http.admin(.delete, "/admin/interactions/\(interaction)").status == .noContent)
@@ -67,7 +67,7 @@ struct AssistanceRulesTests {
 
     @Test("One active request per interaction: a second gets alreadyActive; after completing, a new one is allowed")
     func alreadyActive() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let interaction = try await http.createInteraction(agent: "agent1")
             let first = try await agent.requestAssistanceId(interaction)
@@ -88,7 +88,7 @@ struct AssistanceRulesTests {
 
     @Test("An unknown interaction answers 404")
     func unknownInteraction() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let result = try await agent.requestAssistance("999999999")
             expectError(result, .notFound, "error.request.notFound")
@@ -97,7 +97,7 @@ struct AssistanceRulesTests {
 
     @Test("A missing text answers 400 missingProperty naming text")
     func missingText() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let interaction = try await http.createInteraction(agent: "agent1")
             for body in ["{}", #"{"text":null}"#, #"{"problem":"help"}"#] {
@@ -114,7 +114,7 @@ struct AssistanceRulesTests {
         #"{"text":""}"#, #"{"text":"   "}"#, #"{"text":" \n\t "}"#, #"{"text":42}"#,
     ])
     func invalidText(body: String) async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let interaction = try await http.createInteraction(agent: "agent1")
             let result = try await agent.send(.post, "/interactions/\(interaction)/agent-assistance", json: body)
@@ -125,7 +125,7 @@ struct AssistanceRulesTests {
 
     @Test("A text of 2,000 characters is accepted; 2,001 answers 400")
     func textLength() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let first = try await http.createInteraction(agent: "agent1")
             let tooLong = try await agent.requestAssistance(first, text: String(repeating: "é", count: 2_001))
@@ -137,7 +137,7 @@ struct AssistanceRulesTests {
 
     @Test("DELETE agent-assistance/{id}: 204 for the initiator; 400 for another user or an unknown id")
     func complete() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             let other = try await http.session("agent2")
             let supervisor = try await http.session("supervisor1")
@@ -164,7 +164,7 @@ struct AssistanceRulesTests {
 
     @Test("Disconnecting the interaction completes its active request: the list watch gets requestsRemoved")
     func disconnectCompletes() async throws {
-        try await TestServer.make().run { http in
+        try await TestServer.make().run(.router) { http in
             let agent = try await http.session("agent1")
             #expect(try await agent.watchAgentAssistance().status == .noContent)
             #expect(try await agent.poll().first?.strings("requestsAdded") == [])

@@ -38,11 +38,14 @@ struct TestServer {
         return TestServer(openICWS: openICWS, dataDirectory: directory, clock: clock)
     }
 
-    /// Runs `body` against the live server, then closes the store.
-    func run<T: Sendable>(_ body: @Sendable (ICWSTestClient) async throws -> T) async throws -> T {
+    /// Runs `body` against the server, then closes the store: over real HTTP on loopback (`.live`, the default,
+    /// needed for event streams), or straight through the router without a socket (`.router`).
+    func run<T: Sendable>(
+        _ testing: TestingSetup = .live, _ body: @Sendable (ICWSTestClient) async throws -> T
+    ) async throws -> T {
         let app = openICWS.buildApplication()
         do {
-            let value = try await app.test(.live) { client in try await body(ICWSTestClient(client: client)) }
+            let value = try await app.test(testing) { client in try await body(ICWSTestClient(client: client)) }
             try? await openICWS.store.close()
             return value
         } catch {

@@ -1,0 +1,78 @@
+import Foundation
+import ICWSCore
+import Testing
+
+/// One session's mailbox alone: streams, replay, and what a full queue does.
+@Suite("Mailbox")
+struct MailboxTests {
+    func message(_ text: String, watch: WatchKey = .agentAssistance, delta: Bool = true) -> OutboundMessage {
+        OutboundMessage(watch: watch, isDelta: delta, json: Array(text.utf8))
+    }
+
+    func texts(_ entries: [MailboxEntry]) -> [String] { entries.map { String(decoding: $0.message.json, as: UTF8.self) } }
+
+    func texts(_ event: StreamEvent) -> [String] {
+        if case .messages(let entries) = event { return texts(entries) }
+        return []
+    }
+
+    @Test("a second stream takes over: the first one ends, the second gets what follows")
+    func takeover() async {
+        let mailbox = Mailbox(capacity: 10)
+        let first = mailbox.attachStream()
+        _ = mailbox.push(message("one"))
+        #expect(texts(await mailbox.nextStreamEvent(first)) == ["one"])
+        let second = mailbox.attachStream()
+        _ = mailbox.push(message("two"))
+        guard case .end = await mailbox.nextStreamEvent(first) else {
+            Issue.record("the replaced stream did not end")
+            return
+        }
+        #expect(texts(await mailbox.nextStreamEvent(second)) == ["two"])
+    }
+
+    @Test("replay gives what was sent after an id; once the id fell out of the buffer it answers nil (snapshots needed)")
+    func replayEviction() async {
+        let mailbox = Mailbox(capacity: 100, replayCapacity: 3)
+        let stream = mailbox.attachStream()
+        for text in ["a", "b"] { _ = mailbox.push(message(text)) }
+        let sent = await mailbox.nextStreamEvent(stream)
+        guard case .messages(let firstEntries) = sent, let firstId = firstEntries.first?.sequence else {
+            Issue.record("no messages")
+            return
+        }
+        #expect(texts(mailbox.replay(after: firstId) ?? []) == ["b"])
+        for text in ["c", "d", "e"] { _ = mailbox.push(message(text)) }
+        _ = await mailbox.nextStreamEvent(stream)
+        // Only c, d and e are kept: a resume after a is too old.
+        #expect(mailbox.replay(after: firstId) == nil)
+        #expect(texts(mailbox.replay(after: firstId + 2) ?? []) == ["d", "e"])
+    }
+
+    @Test("a full queue refuses a push; collapse replaces one watch's queued messages; replaceAll replaces everything")
+    func fullQueue() {
+        let mailbox = Mailbox(capacity: 3)
+        _ = mailbox.push(message("list 1"))
+        _ = mailbox.push(message("queue 1", watch: .queue("q")))
+        _ = mailbox.push(message("list 2"))
+        #expect(mailbox.push(message("list 3")) == .full)
+        #expect(mailbox.collapse(.agentAssistance, into: message("list snapshot", delta: false)))
+        #expect(texts(mailbox.drain()) == ["queue 1", "list snapshot"])
+        _ = mailbox.push(message("x"))
+        mailbox.replaceAll(with: [message("s1", delta: false), message("s2", watch: .queue("q"), delta: false)])
+        #expect(texts(mailbox.drain()) == ["s1", "s2"])
+    }
+
+    @Test("closing delivers the last message and ends the stream; later pushes are refused")
+    func close() async {
+        let mailbox = Mailbox(capacity: 10)
+        let stream = mailbox.attachStream()
+        mailbox.close(reason: "bye", lastMessage: message("goodbye", watch: .connection, delta: false))
+        #expect(texts(await mailbox.nextStreamEvent(stream)) == ["goodbye"])
+        guard case .end = await mailbox.nextStreamEvent(stream) else {
+            Issue.record("the stream did not end")
+            return
+        }
+        #expect(mailbox.push(message("late")) == .closed)
+    }
+}
