@@ -16,6 +16,8 @@ struct PipelineState {
     enum Phase { case notStarted, running, stopped }
     var phase = Phase.notStarted
     var pending: [(inout Batch) -> Void] = []
+    /// Whether every pending job only reads the state (watches): then the batch needs no store write.
+    var pendingOnlyWatches = true
     var catchUpRequested = false
     var resumeRequested = false
     var reconcilePresenceRequested = false
@@ -46,8 +48,11 @@ extension ContactCenter {
     ///
     /// `body` checks before it changes anything: when it throws, it has changed nothing. A body that stored
     /// nothing (a login on one node, a watch) is not failed by a failed commit of its batch.
-    func submit<T: Sendable>(_ body: @escaping (inout Batch) throws -> T) async throws -> T {
+    /// - Parameter onlyWatches: the job never records events (it subscribes, unsubscribes, snapshots): a batch
+    ///   of such jobs runs without a store transaction, so watches stay cheap and work while the store is down.
+    func submit<T: Sendable>(onlyWatches: Bool = false, _ body: @escaping (inout Batch) throws -> T) async throws -> T {
         guard pipeline.phase != .stopped else { throw DomainError.storeUnavailable }
+        if !onlyWatches { pipeline.pendingOnlyWatches = false }
         let waiter = BatchWaiter<T>()
         pipeline.pending.append { batch in
             let storedBefore = batch.storedCount
@@ -119,6 +124,10 @@ extension ContactCenter {
                 pipeline.reconcilePresenceRequested = false
                 enqueuePresenceReconciliation()
             }
+            if !pipeline.pending.isEmpty && pipeline.pendingOnlyWatches {
+                runWatchBatch()
+                continue
+            }
             if !pipeline.pending.isEmpty {
                 // A commit catches up on other nodes' changes first.
                 pipeline.catchUpRequested = false
@@ -134,9 +143,20 @@ extension ContactCenter {
         }
     }
 
+    /// Runs jobs that only touch watches: no store, their snapshots go out at once.
+    private func runWatchBatch() {
+        let jobs = pipeline.pending
+        pipeline.pending.removeAll(keepingCapacity: true)
+        var batch = Batch()
+        for job in jobs { job(&batch) }
+        feed.publish(batch.events, snapshots: batch.snapshots, state: domain)
+        for completion in batch.completions { completion(nil) }
+    }
+
     private func commitBatch() async {
         pipeline.inFlight = pipeline.pending
         pipeline.pending.removeAll(keepingCapacity: true)
+        pipeline.pendingOnlyWatches = true
         pipeline.prepared = false
         pipeline.batch = Batch()
         let jobCount = pipeline.inFlight.count
@@ -319,7 +339,7 @@ extension ContactCenter {
     /// clients must PUT again. Returns how many sessions lost their watches.
     @discardableResult
     public func faultWatches(ifSuspendedLongerThan seconds: Double) async -> Int {
-        (try? await submit { [self] _ -> Int in
+        (try? await submit(onlyWatches: true) { [self] _ -> Int in
             guard storeSuspended, let since = suspendedSince, clock.now().timeIntervalSince(since) > seconds else { return 0 }
             feed.broadcast(AssistanceSubscriptionStateMessage(
                 state: .faulted,

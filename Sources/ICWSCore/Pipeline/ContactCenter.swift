@@ -197,7 +197,7 @@ public actor ContactCenter {
 
     /// Creates or replaces a watch; a full snapshot follows once the batch commits.
     public func subscribe(sessionId: String, to key: WatchKey, queue: (ids: [QueueId], attributes: [String])? = nil) async throws {
-        try await submit { [self] batch in
+        try await submit(onlyWatches: true) { [self] batch in
             if try feed.subscribe(sessionId: sessionId, to: key, queue: queue, state: domain) {
                 batch.snapshots.append((sessionId, key))
             }
@@ -207,12 +207,12 @@ public actor ContactCenter {
 
     /// Cancels a watch; idempotent.
     public func unsubscribe(sessionId: String, from key: WatchKey) async throws {
-        try await submit { [self] _ in try feed.unsubscribe(sessionId: sessionId, from: key) }
+        try await submit(onlyWatches: true) { [self] _ in try feed.unsubscribe(sessionId: sessionId, from: key) }
     }
 
     /// Sends every watch of a session a fresh snapshot (e.g. after a stream resumed too late to replay).
     public func resnapshot(sessionId: String) async throws {
-        try await submit { [self] batch in
+        try await submit(onlyWatches: true) { [self] batch in
             let watch = try feed.watchesOf(sessionId)
             for key in watch.allKeys { batch.snapshots.append((sessionId, key)) }
             return ()
