@@ -171,4 +171,18 @@ struct SharedLogTests {
         let states = messages(agent.mailbox.drain()).compactMap { $0["state"] as? Int }
         #expect(states == [2, 1])
     }
+
+    @Test("a node restarted under the same name forgets the users whose sessions died with its previous run")
+    func restartedNodeDropsStalePresence() async throws {
+        let log = SharedMemoryLog()
+        let first = try await node("A", on: log)
+        _ = try await login("agent1", on: first)
+        let b = try await node("B", on: log)
+        #expect(await eventually { await b.isPresent("agent1") })
+        // A dies without logging out (kill -9) and starts again as "A".
+        let restarted = try await node("A", on: log)
+        #expect(await eventually { await !restarted.isPresent("agent1") })
+        #expect(await eventually { await !b.isPresent("agent1") })
+        _ = first
+    }
 }

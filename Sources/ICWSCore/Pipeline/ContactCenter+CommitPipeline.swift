@@ -87,8 +87,10 @@ extension ContactCenter {
     func runCommitPipeline() async {
         guard pipeline.phase == .notStarted else { return }
         pipeline.phase = .running
-        // Other nodes may have committed since the state was loaded.
+        // Other nodes may have committed since the state was loaded; and a node restarted under the same name
+        // must drop the presence its previous run left (those sessions died with it).
         pipeline.catchUpRequested = store.isShared
+        pipeline.reconcilePresenceRequested = store.isShared
         wakeUp.yield()
         for await _ in wakeUps {
             await drain()
