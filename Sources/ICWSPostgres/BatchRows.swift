@@ -53,6 +53,10 @@ struct BatchRows {
         }
     }
 
+    /// Whether the batch changes presence (users arriving or leaving, nodes gone): those rows take statements of
+    /// their own.
+    var touchesPresence: Bool { !presence.entries.isEmpty || !goneNodes.isEmpty }
+
     /// The request rows with completed ones first, so that a batch completing one request and opening
     /// another for the same interaction never has two active rows at once (the unique index checks each row).
     var requestsCompletedFirst: [RequestRow] {

@@ -273,7 +273,18 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
     ) async throws -> Int64? {
         try await withoutActuallyEscaping(prepare) { prepare in
             try await withConnection { connection, logger in
-                try await Self.transaction(connection, logger: logger) { connection in
+                // Optimistic: when no other node committed since `lastApplied`, the batch is one statement in its
+                // own transaction (one round trip). Batches with presence changes, or none, take the locked path.
+                let optimistic = try await Self.prepared(prepare, [])
+                let rows = BatchRows(optimistic)
+                if !optimistic.isEmpty, !rows.touchesPresence {
+                    let id = lastApplied + 1
+                    let applied = try await Self.writeIfCurrent(
+                        rows, id: id, expecting: lastApplied, node: node, events: try ChangeCodec.encode(optimistic),
+                        connection, logger: logger)
+                    if applied { return id }
+                }
+                return try await Self.transaction(connection, logger: logger) { connection in
                     var lastId: Int64 = 0
                     for try await id in try await connection.query(
                         "SELECT last_id FROM change_counter FOR UPDATE", logger: logger
@@ -281,25 +292,44 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                         lastId = id
                     }
                     let missed = try await Self.changes(connection, after: lastApplied, upTo: lastId, limit: nil, logger: logger)
-                    let events: [DomainEvent]
-                    do {
-                        events = try await prepare(missed)
-                    } catch {
-                        throw PrepareFailed(underlying: error)
-                    }
+                    let events = try await Self.prepared(prepare, missed)
                     guard !events.isEmpty else { return (nil, false) }
                     let rows = BatchRows(events)
                     try await Self.writePresence(rows, connection, logger: logger)
                     let id = lastId + 1
-                    // Read the result to its end: an error of a sub-statement (a broken rule) arrives after the row, and
-                    // an unread one would be lost, leaving an aborted transaction whose COMMIT silently rolls back.
-                    let result = try await connection.query(
-                        Self.domainRowsAndChange(rows, id: id, node: node, events: try ChangeCodec.encode(events)), logger: logger)
-                    for try await _ in result {}
+                    let applied = try await Self.writeIfCurrent(
+                        rows, id: id, expecting: lastId, node: node, events: try ChangeCodec.encode(events), connection, logger: logger)
+                    guard applied else { throw StoreFailure.unavailable("the change counter moved while it was locked") }
                     return (id, true)
                 }
             }
         }
+    }
+
+    private static func prepared(
+        _ prepare: ([CommittedChange]) async throws -> [DomainEvent], _ missed: [CommittedChange]
+    ) async throws -> [DomainEvent] {
+        do {
+            return try await prepare(missed)
+        } catch {
+            throw PrepareFailed(underlying: error)
+        }
+    }
+
+    /// Writes the batch in one statement if the change counter still stands at `expecting`; returns whether it did.
+    /// The result is read to its end: an error of a sub-statement (a broken rule) arrives after the row, and an
+    /// unread one would be lost, leaving an aborted transaction whose COMMIT silently rolls back.
+    private static func writeIfCurrent(
+        _ rows: BatchRows, id: Int64, expecting: Int64, node: String, events: String, _ connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Bool {
+        var applied = false
+        for try await _ in try await connection.query(
+            domainRowsAndChange(rows, id: id, expecting: expecting, node: node, events: events), logger: logger)
+        {
+            applied = true
+        }
+        return applied
     }
 
     public func changes(after id: Int64) async throws -> [CommittedChange] {
@@ -375,15 +405,18 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
     // MARK: Writing a batch
 
     /// One statement for the domain rows, the change-log row, the counter and the notification: one round trip
-    /// for the whole batch. Each table is written by one sub-statement (an empty array writes nothing); requests
-    /// are written completed first, so the one-active index never sees two active rows for an interaction.
-    private static func domainRowsAndChange(_ rows: BatchRows, id: Int64, node: String, events: String) -> PostgresQuery {
+    /// for the whole batch. It writes only if the counter stands at `expecting` (it then moves it to `id`, which
+    /// waits for any other writer's lock) and returns one row when it wrote. Each table is written by one
+    /// sub-statement (an empty array writes nothing); requests are written completed first, so the one-active
+    /// index never sees two active rows for an interaction.
+    private static func domainRowsAndChange(_ rows: BatchRows, id: Int64, expecting: Int64, node: String, events: String) -> PostgresQuery {
         let i = rows.interactions.values
         let r = rows.requestsCompletedFirst
         let p = rows.participants.values
         let l = rows.lines.values
         return """
-            WITH saved_interactions AS (
+            WITH counted AS (UPDATE change_counter SET last_id = \(id) WHERE last_id = \(expecting) RETURNING last_id),
+            saved_interactions AS (
                 INSERT INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)
                 SELECT id, type, remote_name, CASE WHEN has_workgroup THEN workgroup END, agent, state,
                        \(unescaped: Microseconds.timestamp("created_at"))
@@ -391,6 +424,7 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                             \(i.map(\.workgroup))::text[], \(i.map(\.hasWorkgroup))::bool[], \(i.map(\.agent))::text[],
                             \(i.map(\.state))::text[], \(i.map(\.createdAt))::bigint[])
                      AS t(id, type, remote_name, workgroup, has_workgroup, agent, state, created_at)
+                WHERE EXISTS (SELECT 1 FROM counted)
                 ON CONFLICT (id) DO UPDATE SET type = excluded.type, remote_name = excluded.remote_name,
                     workgroup = excluded.workgroup, agent = excluded.agent, state = excluded.state,
                     created_at = excluded.created_at),
@@ -401,22 +435,25 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                             \(r.map(\.workgroup))::text[], \(r.map(\.initiator))::text[], \(r.map(\.state))::smallint[],
                             \(r.map(\.createdAt))::bigint[])
                      WITH ORDINALITY AS t(id, number, interaction_id, workgroup, initiator, state, created_at, ord)
+                WHERE EXISTS (SELECT 1 FROM counted)
                 ORDER BY ord
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state),
             saved_participants AS (
                 INSERT INTO assistance_participants (assistance_id, position, user_id, action)
                 SELECT * FROM unnest(\(p.map(\.assistanceId))::text[], \(p.map(\.position))::integer[],
                                      \(p.map(\.userId))::text[], \(p.map(\.action))::smallint[])
+                WHERE EXISTS (SELECT 1 FROM counted)
                 ON CONFLICT (assistance_id, position) DO UPDATE SET user_id = excluded.user_id, action = excluded.action),
             saved_lines AS (
                 INSERT INTO assistance_lines (assistance_id, position, participant_id, text, time_added)
                 SELECT assistance_id, position, participant_id, text, \(unescaped: Microseconds.timestamp("time_added"))
                 FROM unnest(\(l.map(\.assistanceId))::text[], \(l.map(\.position))::integer[],
                             \(l.map(\.participantId))::text[], \(l.map(\.text))::text[], \(l.map(\.timeAdded))::bigint[])
-                     AS t(assistance_id, position, participant_id, text, time_added)),
-            bumped AS (UPDATE change_counter SET last_id = \(id)),
-            logged AS (INSERT INTO changes (id, node, events, committed_at) VALUES (\(id), \(node), \(events)::jsonb, now()))
-            SELECT pg_notify(\(Self.changesChannel), \(String(id)))
+                     AS t(assistance_id, position, participant_id, text, time_added)
+                WHERE EXISTS (SELECT 1 FROM counted)),
+            logged AS (INSERT INTO changes (id, node, events, committed_at)
+                       SELECT \(id), \(node), \(events)::jsonb, now() WHERE EXISTS (SELECT 1 FROM counted))
+            SELECT pg_notify(\(Self.changesChannel), \(String(id))) FROM counted
             """
     }
 

@@ -28,7 +28,9 @@ final class ChangeFeed {
     // MARK: Sessions
 
     /// A session can now watch.
+    /// Idempotent: a batch may run twice (see `AssistanceStore.commit`).
     func add(_ session: Session) {
+        guard watches[session.id] == nil else { return }
         let watch = SessionWatches(session: session)
         watches[session.id] = watch
         watchesByUser[session.userId, default: [:]][ObjectIdentifier(watch)] = watch

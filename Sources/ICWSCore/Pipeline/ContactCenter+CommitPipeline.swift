@@ -67,7 +67,9 @@ extension ContactCenter {
                     }
                 }
             } catch {
-                waiter.finish(.failure(error))
+                // Answered with the batch: if the store runs the batch again on fresher state, this run's
+                // refusal is dropped with its batch.
+                batch.completions.append { _ in waiter.finish(.failure(error)) }
             }
         }
         wakeUp.yield()
@@ -202,6 +204,8 @@ extension ContactCenter {
     /// Inside the store's write: applies what other nodes committed meanwhile, then runs the batch's jobs
     /// on that state, and returns the events to store.
     private func prepare(_ missed: [CommittedChange]) -> [DomainEvent] {
+        // A second call: the store found that the first ran on stale state; take it back and run the jobs again.
+        if pipeline.prepared { domain.undo() }
         applyCommitted(missed)
         pipeline.prepared = true
         var batch = Batch()

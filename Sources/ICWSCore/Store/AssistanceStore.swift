@@ -58,6 +58,9 @@ public protocol AssistanceStore: Sendable {
     /// then reads the changes committed since `lastApplied` and hands them to `prepare`, which applies them
     /// and returns the batch's own events, computed on that up-to-date state. A single-node store calls
     /// `prepare([])`. When `prepare` returns no events, nothing is written and the result is nil.
+    /// A shared store may first call `prepare([])` without the lock and try to write optimistically (valid only
+    /// if nothing was committed since `lastApplied`); when that fails, it calls `prepare` again under the lock.
+    /// Each call replaces the previous one: the caller takes back what the previous call applied.
     /// Throws when nothing of the batch was committed (the changes handed to `prepare` stay committed).
     func commit(
         after lastApplied: Int64, node: String,
