@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ICWSCore
 import ICWSModel
 import Logging
@@ -28,6 +29,9 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
     private let logger: Logger
     private let operationTimeout: Duration
     private let signals = ChangeSignalHub()
+    /// The newest change id this store committed itself: every change up to it was applied by its node (a commit
+    /// first applies what it missed), so a notification of such an id needs no catch-up.
+    private let ownNewest = Atomic<Int64>(0)
     private let closing: AsyncStream<Void>
     private let closingContinuation: AsyncStream<Void>.Continuation
 
@@ -132,7 +136,8 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
     private func watch(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await _ in notifications {
+                for try await notification in notifications {
+                    if let id = Int64(notification.payload), id <= self.ownNewest.load(ordering: .relaxed) { continue }
                     self.signals.signal()
                 }
                 throw StoreFailure.unavailable("the notification stream ended")
@@ -282,9 +287,12 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                     let applied = try await Self.writeIfCurrent(
                         rows, id: id, expecting: lastApplied, node: node, events: try ChangeCodec.encode(optimistic),
                         connection, logger: logger)
-                    if applied { return id }
+                    if applied {
+                        _ = self.ownNewest.max(id, ordering: .relaxed)
+                        return id
+                    }
                 }
-                return try await Self.transaction(connection, logger: logger) { connection in
+                let committed: Int64? = try await Self.transaction(connection, logger: logger) { connection in
                     var lastId: Int64 = 0
                     for try await id in try await connection.query(
                         "SELECT last_id FROM change_counter FOR UPDATE", logger: logger
@@ -302,6 +310,8 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
                     guard applied else { throw StoreFailure.unavailable("the change counter moved while it was locked") }
                     return (id, true)
                 }
+                if let id = committed { _ = self.ownNewest.max(id, ordering: .relaxed) }
+                return committed
             }
         }
     }
