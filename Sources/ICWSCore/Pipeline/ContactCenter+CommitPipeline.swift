@@ -272,16 +272,15 @@ extension ContactCenter {
     /// was presumed dead).
     private func enqueuePresenceReconciliation() {
         guard store.isShared else { return }
-        Task {
-            _ = try? await self.submit { [self] batch in
-                let now = clock.now()
-                var events: [DomainEvent] = []
-                for userId in feed.localUsers.sorted() { events += domain.userArrived(userId, on: node, at: now).events }
-                for (userId, nodes) in domain.presence where nodes.contains(node) && !feed.hasSession(userId) {
-                    events += domain.userLeft(userId, from: node, at: now).events
-                }
-                return record(Change(events), in: &batch)
+        pipeline.pendingOnlyWatches = false
+        pipeline.pending.append { [self] batch in
+            let now = clock.now()
+            var events: [DomainEvent] = []
+            for userId in feed.localUsers.sorted() { events += domain.userArrived(userId, on: node, at: now).events }
+            for (userId, nodes) in domain.presence where nodes.contains(node) && !feed.hasSession(userId) {
+                events += domain.userLeft(userId, from: node, at: now).events
             }
+            record(Change(events), in: &batch)
         }
     }
 
