@@ -383,7 +383,13 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
     /// Records that `node` is alive and has applied the changes up to `applied`, then deletes the changes
     /// every node has applied (and that are older than `retainingChangesFor` seconds, so that a node that just
     /// loaded its state and has not sent its first heartbeat yet can still read what followed).
-    public func heartbeat(node: String, applied: Int64, retainingChangesFor retention: Double = 60) async throws {
+    public func heartbeat(node: String, applied: Int64) async throws {
+        try await heartbeat(node: node, applied: applied, retainingChangesFor: 60)
+    }
+
+    /// `heartbeat(node:applied:)`, keeping change rows younger than `retention` seconds even when every node
+    /// applied them (a node that has just loaded may not have beaten yet).
+    public func heartbeat(node: String, applied: Int64, retainingChangesFor retention: Double) async throws {
         try await withConnection { connection, logger in
             try await connection.query(
                 """

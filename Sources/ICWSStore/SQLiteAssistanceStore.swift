@@ -10,7 +10,7 @@ import SQLiteNIO
 ///
 /// Every batch is one transaction; `synchronous=FULL` makes a committed batch survive a crash
 /// of the process or the machine.
-public final class SQLiteAssistanceStore: AssistanceStore {
+public final class SQLiteAssistanceStore: SingleNodeStore {
     private let connection: SQLiteConnection
     private let threadPool: NIOThreadPool
     /// The database file.
@@ -154,9 +154,6 @@ public final class SQLiteAssistanceStore: AssistanceStore {
             highestInteractionNumber: Int64(highestInteraction), highestAssistanceNumber: Int64(highestRequest))
     }
 
-    /// Only this node writes here.
-    public var isShared: Bool { false }
-
     public func commit(
         after lastApplied: Int64, node: String, _ prepare: @Sendable ([CommittedChange]) async throws -> [DomainEvent]
     ) async throws -> Int64? {
@@ -180,8 +177,6 @@ public final class SQLiteAssistanceStore: AssistanceStore {
         }
         return nil
     }
-
-    public func changes(after id: Int64) async throws -> [CommittedChange] { [] }
 
     /// Succeeds only when the database can be written.
     public func probe() async throws {

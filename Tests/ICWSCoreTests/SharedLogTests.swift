@@ -66,6 +66,11 @@ actor SharedMemoryLog: AssistanceStore {
 
     func close() async throws {}
 
+    /// Nodes in these tests never miss a heartbeat; retiring a node is done by committing `nodeGone` directly.
+    func heartbeat(node: String, applied: Int64) async throws {}
+
+    func deadNodes(olderThan seconds: Double) async throws -> [String] { [] }
+
     nonisolated func changeSignals() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         Task { await self.addSignal(continuation) }

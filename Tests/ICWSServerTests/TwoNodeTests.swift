@@ -165,6 +165,39 @@ struct TwoNodeTests {
     }
 
     @Test(
+        "ACD routing counts only agents logged in somewhere: an agent on a node killed with -9 stops counting after the timeout",
+        .timeLimit(.minutes(2)))
+    func deadNodeStopsCountingForRouting() async throws {
+        try await NodeCluster.run { cluster in
+            let timeout = ["--node-timeout-seconds", "3"]
+            let a = try await cluster.startNode("A", extraArguments: timeout)
+            let b = try await cluster.startNode("B", extraArguments: timeout)
+            // No Support member is logged in anywhere: 409.
+            let nobody = try await a.admin(.POST, "/admin/interactions", json: #"{"workgroup":"Support","type":"call","remoteName":"x"}"#)
+            #expect(nobody.status == .conflict, "\(nobody.body)")
+            _ = try await b.login("agent2")
+            // A routes to the agent logged in only on B (once A has read B's presence).
+            var routed: String?
+            let deadline = Date().addingTimeInterval(5)
+            while routed == nil && Date() < deadline {
+                let reply = try await a.admin(.POST, "/admin/interactions", json: #"{"workgroup":"Support","type":"call","remoteName":"x"}"#)
+                if reply.status == .created { routed = reply.object["agent"] as? String } else { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(routed == "agent2")
+
+            b.killHard()
+            // B's heartbeat stops; within the timeout (3 s) plus A's heartbeat interval, A retires B.
+            var answer: HTTPResponseStatus = .created
+            let retireBy = Date().addingTimeInterval(15)
+            while answer == .created && Date() < retireBy {
+                try await Task.sleep(for: .milliseconds(250))
+                answer = try await a.admin(.POST, "/admin/interactions", json: #"{"workgroup":"Support","type":"call","remoteName":"x"}"#).status
+            }
+            #expect(answer == .conflict, "A still routes to agent2 after B died")
+        }
+    }
+
+    @Test(
         "kill -9 of node B: A keeps working; B restarted shows every request committed on A, then new ones once",
         .timeLimit(.minutes(2)))
     func nodeKilledAndRestarted() async throws {

@@ -88,7 +88,13 @@ public protocol AssistanceStore: Sendable {
     func deadNodes(olderThan seconds: Double) async throws -> [String]
 }
 
-extension AssistanceStore {
+/// The cluster part of `AssistanceStore` for a store that only this node writes: no signals, no other nodes.
+/// Conform to this explicitly; a shared store implements each requirement itself (no silent default).
+public protocol SingleNodeStore: AssistanceStore {}
+
+extension SingleNodeStore {
+    public var isShared: Bool { false }
+    public func changes(after id: Int64) async throws -> [CommittedChange] { [] }
     public func changeSignals() -> AsyncStream<Void> { AsyncStream { _ in } }
     public func heartbeat(node: String, applied: Int64) async throws {}
     public func deadNodes(olderThan seconds: Double) async throws -> [String] { [] }
@@ -103,7 +109,7 @@ extension AssistanceStore {
 }
 
 /// A store kept in memory, for unit tests of the core; it can be told to fail like a broken disk.
-public actor InMemoryAssistanceStore: AssistanceStore {
+public actor InMemoryAssistanceStore: SingleNodeStore {
     private var interactions: [String: Interaction] = [:]
     private var requests: [String: AssistanceRequest] = [:]
     /// When true, `commit`, `probe` and `load` throw.
@@ -112,8 +118,6 @@ public actor InMemoryAssistanceStore: AssistanceStore {
     public private(set) var commits = 0
 
     public init() {}
-
-    public nonisolated var isShared: Bool { false }
 
     /// Makes later calls fail (or succeed again).
     public func setFailing(_ value: Bool) { failing = value }
@@ -157,8 +161,6 @@ public actor InMemoryAssistanceStore: AssistanceStore {
         }
         return nil
     }
-
-    public func changes(after id: Int64) async throws -> [CommittedChange] { [] }
 
     public func probe() async throws {
         if failing { throw StoreFailure.unavailable("in-memory store set to fail") }

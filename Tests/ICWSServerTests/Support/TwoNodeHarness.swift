@@ -159,12 +159,12 @@ final class NodeCluster: Sendable {
     }
 
     /// Starts a node `nodeId` on the shared database and waits until it answers HTTP.
-    func startNode(_ nodeId: String) async throws -> ServerProcess {
+    func startNode(_ nodeId: String, extraArguments: [String] = []) async throws -> ServerProcess {
         let executable = try #require(BuiltServer.executable)
         let node = try await ServerProcess(
             executable: executable, dataDirectory: folder.appendingPathComponent("unused-\(nodeId)").path,
             port: try freeLoopbackPort(), adminToken: twoNodeAdminToken,
-            extraArguments: ["--database-url", database.url, "--node-id", nodeId])
+            extraArguments: ["--database-url", database.url, "--node-id", nodeId] + extraArguments)
         started.withLock { $0.nodes.append(node) }
         return node
     }
