@@ -66,7 +66,8 @@ public struct Directory: Sendable {
     ///
     /// Slow by design: call it off the event loop.
     public func verifyPassword(_ password: String, for userId: String) -> DirectoryUser? {
-        guard let user = users[userId] else {
+        // bcrypt reads a password up to its first NUL: "1234\0anything" would pass for "1234".
+        guard let user = users[userId], !password.utf8.contains(0) else {
             // Spend comparable time on unknown users so the answer does not reveal which ids exist.
             _ = Bcrypt.verify(password, hash: Directory.timingHash)
             return nil

@@ -52,12 +52,16 @@ public enum SessionSecrets {
     }
 
     /// Compares two secrets in time that depends only on their length.
-    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
+    /// Compares what a client sent (`given`) with a secret (`expected`) in time that depends only on the
+    /// secret's length: no early return, not even when the lengths differ.
+    public static func constantTimeEquals(_ given: String, _ expected: String) -> Bool {
+        let x = Array(given.utf8)
+        let y = Array(expected.utf8)
+        var difference: UInt8 = x.count == y.count ? 0 : 1
+        for index in y.indices {
+            let sent: UInt8 = x.isEmpty ? 0 : x[index % x.count]
+            difference |= sent ^ y[index]
+        }
         return difference == 0
     }
 

@@ -160,3 +160,10 @@ final class SmallReceiveBuffers: ChannelInboundHandler, RemovableChannelHandler,
             ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
     }
 }
+
+extension OpenICWS: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Short and without secrets: ServiceLifecycle logs every service (which holds this) by its description.
+    public var description: String { "OpenICWS(\(configuration))" }
+
+    public var debugDescription: String { description }
+}

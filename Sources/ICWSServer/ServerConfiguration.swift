@@ -32,3 +32,13 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 }
+
+extension ServerConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The configuration without its secrets (the admin token), for logs: services are logged by description.
+    public var description: String {
+        "ServerConfiguration(host: \(host), port: \(port), data: \(dataDirectory), node: \(node), "
+            + "admin: \(adminToken == nil ? "off" : "on (token not shown)"))"
+    }
+
+    public var debugDescription: String { description }
+}
