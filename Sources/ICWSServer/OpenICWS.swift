@@ -30,7 +30,8 @@ public struct OpenICWS: Sendable {
         }
         let center = try await ContactCenter(
             directory: directory, store: store, features: configuration.features, clock: clock, logger: logger,
-            node: configuration.node)
+            node: configuration.node, limits: configuration.limits)
+        configuration.limits.record()
         return OpenICWS(
             configuration: configuration, center: center, store: store, clock: clock,
             streams: EventStreams(center: center, configuration: configuration), logger: logger)

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var heartbeatSeconds: Double = 5
     /// Seconds without a heartbeat after which a node's users stop counting for routing.
     public var nodeTimeoutSeconds: Double = 15
+    /// What one user may make the server hold (watches, chat lines, sessions).
+    public var limits = Limits()
     /// The name reported as `icServer` at login.
     public var serverName = "openicws"
 

@@ -61,6 +61,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat after which another node counts as gone (PostgreSQL only).")
     var nodeTimeoutSeconds: Double = 15
 
+    @Option(help: "Watches (lists, details, queues) one session may hold at once.")
+    var maxWatchesPerSession = 50
+
+    @Option(help: "Chat lines one assistance request may hold (the problem description included).")
+    var maxChatLines = 500
+
+    @Option(help: "Sessions one user may have on this node at once. Default: no cap.")
+    var maxSessionsPerUser: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -69,6 +78,9 @@ struct Serve: AsyncParsableCommand {
         guard sessionIdleSeconds > 0 else { throw ValidationError("--session-idle-seconds must be positive") }
         guard ssePingSeconds > 0 else { throw ValidationError("--sse-ping-seconds must be positive") }
         guard mailboxCapacity >= 10 else { throw ValidationError("--mailbox-capacity must be at least 10") }
+        guard maxWatchesPerSession >= 1 else { throw ValidationError("--max-watches-per-session must be at least 1") }
+        guard maxChatLines >= 1 else { throw ValidationError("--max-chat-lines must be at least 1") }
+        if let maxSessionsPerUser, maxSessionsPerUser < 1 { throw ValidationError("--max-sessions-per-user must be at least 1") }
         guard nodeTimeoutSeconds >= 3 else { throw ValidationError("--node-timeout-seconds must be at least 3") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
@@ -97,6 +109,8 @@ struct Serve: AsyncParsableCommand {
         configuration.corsOrigins = corsOrigin
         configuration.storeFaultSeconds = storeFaultSeconds
         configuration.nodeTimeoutSeconds = nodeTimeoutSeconds
+        configuration.limits = Limits(
+            watchesPerSession: maxWatchesPerSession, chatLinesPerRequest: maxChatLines, sessionsPerUser: maxSessionsPerUser)
         configuration.heartbeatSeconds = max(1, nodeTimeoutSeconds / 3)
         let processInfo = ProcessInfo.processInfo
         configuration.node = nodeId ?? "\(processInfo.hostName)-\(processInfo.processIdentifier)-\(UInt16.random(in: 0...UInt16.max))"

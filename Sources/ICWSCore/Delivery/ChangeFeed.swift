@@ -19,10 +19,14 @@ final class ChangeFeed {
     let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
     let queuedCounter = Counter(label: "openicws_messages_queued_total")
 
-    init(directory: Directory, features: FeatureVersions, encoder: JSONEncoder = .icws) {
+    /// Watches one session may hold at once (`Limits.watchesPerSession`).
+    let watchesPerSession: Int
+
+    init(directory: Directory, features: FeatureVersions, encoder: JSONEncoder = .icws, watchesPerSession: Int = Limits().watchesPerSession) {
         self.directory = directory
         self.features = features
         self.encoder = encoder
+        self.watchesPerSession = watchesPerSession
     }
 
     // MARK: Sessions
@@ -67,6 +71,11 @@ final class ChangeFeed {
     ) throws(DomainError) -> Bool {
         let watch = try watchesOf(sessionId)
         let userId = watch.userId
+        // Replacing a watch is always allowed; a new one only below the cap.
+        if key != .connection, !watch.has(key), watch.count >= watchesPerSession {
+            Limits.refused("watches_per_session")
+            throw .limitReached("watchesPerSession", "The session holds \(watchesPerSession) watches, the most allowed; remove one first.")
+        }
         switch key {
         case .agentAssistance:
             watch.agentList = []

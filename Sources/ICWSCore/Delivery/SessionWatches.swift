@@ -91,6 +91,23 @@ final class SessionWatches {
 
     var isWatchingAnything: Bool { isWatchingRequests || !queues.isEmpty }
 
+    /// How many watches this session holds.
+    var count: Int {
+        (agentList == nil ? 0 : 1) + (supervisorList == nil ? 0 : 1) + details.values.reduce(0) { $0 + $1.count } + queues.count
+    }
+
+    /// Whether this session holds the watch `key`.
+    func has(_ key: WatchKey) -> Bool {
+        switch key {
+        case .agentAssistance: agentList != nil
+        case .supervisorAssistance: supervisorList != nil
+        case .agentAssistanceDetails(let id): details[.agent]?[id] != nil
+        case .supervisorAssistanceDetails(let id): details[.supervisor]?[id] != nil
+        case .queue(let id): queues[id] != nil
+        case .connection: false
+        }
+    }
+
     /// Ends every assistance watch (a fault); queue watches stay.
     func endAssistanceWatches() {
         agentList = nil

@@ -12,6 +12,10 @@ public enum DomainError: Error, Sendable, Equatable {
     case notFound(String)
     /// No member of the workgroup is logged in on any node to take an interaction.
     case noAgentAvailable(String)
+    /// A cap of `Limits` was reached: which one, and a message.
+    case limitReached(String, String)
+    /// The user has as many sessions on this node as `Limits.sessionsPerUser` allows.
+    case tooManySessions(String)
     /// The session ended meanwhile.
     case sessionEnded
     /// The store could not commit: nothing was changed, the client may retry.

@@ -3,18 +3,29 @@ import ICWSModel
 
 /// The assistance commands: each checks its rules against the state and returns the events to commit.
 extension DomainState {
-    /// Longest accepted chat line or problem description.
-    public static let maxTextLength = 2_000
+    /// Longest accepted chat line or problem description, in characters.
+    public static let maxTextLength = Limits.maxTextCharacters
 
-    /// Trims and checks the `text` of a request or chat line.
+    /// Trims and checks the `text` of a request or chat line: not empty, at most `Limits.maxTextCharacters`
+    /// characters and `Limits.maxTextBytes` UTF-8 bytes, no NUL (it would not survive every store).
     public static func validText(_ text: String?) throws(DomainError) -> String {
         guard let text else { throw .missingProperty("text") }
         let trimmed = text.trimmingWhitespace
         guard !trimmed.isEmpty else { throw .invalidProperty("text", "must not be empty") }
-        guard trimmed.count <= maxTextLength else {
-            throw .invalidProperty("text", "must be at most \(maxTextLength) characters")
+        guard trimmed.count <= maxTextLength, trimmed.utf8.count <= Limits.maxTextBytes else {
+            throw .invalidProperty("text", "must be at most \(maxTextLength) characters and \(Limits.maxTextBytes) bytes of UTF-8")
         }
+        guard !trimmed.utf8.contains(0) else { throw .invalidProperty("text", "must not contain NUL characters") }
         return trimmed
+    }
+
+    /// Refuses a chat line past `Limits.chatLinesPerRequest`.
+    static func checkRoomForLine(in request: AssistanceRequest, limits: Limits) throws(DomainError) {
+        guard request.lines.count < limits.chatLinesPerRequest else {
+            Limits.refused("chat_lines_per_request")
+            throw .limitReached(
+                "chatLinesPerRequest", "The assistance request has \(limits.chatLinesPerRequest) chat lines, the most it may hold.")
+        }
     }
 
     /// An agent asks the supervisors of the interaction's workgroup for help; the answer is the new assistance id.
@@ -66,7 +77,9 @@ extension DomainState {
     }
 
     /// A chat line from the initiator or a supervisor who accepted.
-    public func addChatLine(by user: DirectoryUser, assistanceId: String, text: String, at now: Date) throws(DomainError) -> Change<Void> {
+    public func addChatLine(
+        by user: DirectoryUser, assistanceId: String, text: String, at now: Date, limits: Limits = Limits()
+    ) throws(DomainError) -> Change<Void> {
         guard let request = requests[assistanceId] else {
             throw .notFound("The assistance request '\(assistanceId)' does not exist.")
         }
@@ -76,6 +89,7 @@ extension DomainState {
         guard request.isActive else {
             throw .assistance("completed", "The assistance request is completed.")
         }
+        try Self.checkRoomForLine(in: request, limits: limits)
         return Change([Self.line(text, by: user.userId, at: now, after: request)])
     }
 
@@ -88,7 +102,7 @@ extension DomainState {
     /// A supervisor accepts (3), ignores (2) and/or adds a chat line.
     public func supervisorAction(
         by user: DirectoryUser, assistanceId: String, action: AssistanceParticipantAction?, text: String?, at now: Date,
-        directory: Directory
+        directory: Directory, limits: Limits = Limits()
     ) throws(DomainError) -> Change<Void> {
         if let action, action != .accepted, action != .ignored {
             throw .invalidProperty("action", "must be 3 (accept) or 2 (ignore)")
@@ -111,6 +125,7 @@ extension DomainState {
         if text != nil && !willHaveAccepted {
             throw .assistance("notAccepted", "Accept the request before adding chat lines.")
         }
+        if text != nil { try Self.checkRoomForLine(in: request, limits: limits) }
         var events: [DomainEvent] = []
         if let action, action != current {
             let position = request.participants.firstIndex { $0.userId == user.userId } ?? request.participants.count

@@ -16,6 +16,8 @@ public actor ContactCenter {
     public nonisolated let sessions: SessionRegistry
     /// This node's name in a shared store's change log and presence table.
     public nonisolated let node: String
+    /// What one user may make this node hold.
+    public nonisolated let limits: Limits
     let store: any AssistanceStore
     let clock: any ICWSClock
     let logger: Logger
@@ -46,7 +48,8 @@ public actor ContactCenter {
     public init(
         directory: Directory, store: any AssistanceStore, features: FeatureVersions = FeatureVersions(),
         clock: any ICWSClock = SystemClock(), logger: Logger = Logger(label: "openicws.core"),
-        retainedFinished: Int = 10_000, node: String = "local", sessions: SessionRegistry = SessionRegistry()
+        retainedFinished: Int = 10_000, node: String = "local", sessions: SessionRegistry = SessionRegistry(),
+        limits: Limits = Limits()
     ) async throws {
         let stored = try await store.load()
         self.directory = directory
@@ -56,9 +59,10 @@ public actor ContactCenter {
         self.logger = logger
         self.node = node
         self.sessions = sessions
+        self.limits = limits
         self.domain = DomainState(stored)
         self.lastApplied = stored.lastChangeId
-        self.feed = ChangeFeed(directory: directory, features: features)
+        self.feed = ChangeFeed(directory: directory, features: features, watchesPerSession: limits.watchesPerSession)
         self.retainedFinished = retainedFinished
         (self.wakeUps, self.wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         logger.info("loaded state", metadata: [
@@ -73,6 +77,10 @@ public actor ContactCenter {
     public func login(
         _ user: DirectoryUser, language: String, applicationName: String, mailboxCapacity: Int = 1_000, replayCapacity: Int = 200
     ) async throws -> Session {
+        if let cap = limits.sessionsPerUser, sessions.count(of: user.userId) >= cap {
+            Limits.refused("sessions_per_user")
+            throw DomainError.tooManySessions("The user '\(user.userId)' already has \(cap) sessions, the most allowed.")
+        }
         let now = clock.now()
         let session = sessions.add { id in
             Session(
@@ -152,8 +160,8 @@ public actor ContactCenter {
     /// A chat line from the initiator or an accepting supervisor.
     public func addChatLine(user: DirectoryUser, assistanceId: String, text: String?) async throws {
         let text = try DomainState.validText(text)
-        try await perform { [clock] state throws(DomainError) in
-            try state.addChatLine(by: user, assistanceId: assistanceId, text: text, at: clock.now())
+        try await perform { [clock, limits] state throws(DomainError) in
+            try state.addChatLine(by: user, assistanceId: assistanceId, text: text, at: clock.now(), limits: limits)
         }
     }
 
@@ -165,9 +173,10 @@ public actor ContactCenter {
         if let action, action != .accepted, action != .ignored {
             throw DomainError.invalidProperty("action", "must be 3 (accept) or 2 (ignore)")
         }
-        try await perform { [clock, directory] state throws(DomainError) in
+        try await perform { [clock, directory, limits] state throws(DomainError) in
             try state.supervisorAction(
-                by: user, assistanceId: assistanceId, action: action, text: text, at: clock.now(), directory: directory)
+                by: user, assistanceId: assistanceId, action: action, text: text, at: clock.now(), directory: directory,
+                limits: limits)
         }
     }
 

@@ -123,6 +123,11 @@ public final class SessionRegistry: Sendable {
     /// How many sessions are live.
     public var count: Int { state.withLock { $0.live.count } }
 
+    /// How many live sessions `userId` has.
+    public func count(of userId: String) -> Int {
+        state.withLock { state in state.live.values.count { $0.userId == userId } }
+    }
+
     /// Live sessions idle since before `cutoff` with no open stream.
     public func idle(before cutoff: Date) -> [Session] {
         state.withLock { state in

@@ -96,6 +96,11 @@ public struct ICWSError: Error, Sendable, Equatable {
         case .accessDenied(let message): self = .accessDenied(message)
         case .notFound(let message): self = .notFound(message)
         case .noAgentAvailable(let message): self = .conflict("error.request.routing.noAgentAvailable", message)
+        case .limitReached(let limit, let message):
+            self = ICWSError(status: 400, body: ICWSErrorBody(
+                errorId: "error.request.limitExceeded", message: "\(message) (limit: \(limit))"))
+        case .tooManySessions(let message):
+            self = ICWSError(status: 429, body: ICWSErrorBody(errorId: "error.request.connection.tooManySessions", message: message))
         case .sessionEnded: self = .sessionEnded
         case .storeUnavailable: self = .storeUnavailable
         case .conflict(let why):
