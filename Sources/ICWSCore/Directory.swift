@@ -35,6 +35,7 @@ public struct Directory: Sendable {
     public let memberships: [String: Set<String>]
     /// Workgroup names by supervisor user id.
     public let supervision: [String: Set<String>]
+    private let timingHash: String
 
     public init(users: [DirectoryUser], workgroups: [Workgroup]) {
         self.users = Dictionary(users.map { ($0.userId, $0) }, uniquingKeysWith: { first, _ in first })
@@ -47,6 +48,20 @@ public struct Directory: Sendable {
         }
         self.memberships = memberships
         self.supervision = supervision
+        // Unknown users are checked against a hash as costly as the costliest real one, so that the time of a
+        // refusal does not tell which user ids exist.
+        let cost = users.compactMap { Self.cost(of: $0.passwordHash) }.max() ?? 4
+        self.timingHash = Bcrypt.hash("openicws-timing", cost: UInt8(clamping: min(max(cost, 4), 31)))
+    }
+
+    /// The bcrypt cost of the hash under unknown users (the directory's highest).
+    public var timingHashCost: Int? { Self.cost(of: timingHash) }
+
+    /// The cost field of a `$2a$`/`$2b$`/`$2y$` bcrypt hash.
+    static func cost(of hash: String) -> Int? {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: true)
+        guard parts.count >= 3, parts[0].hasPrefix("2") else { return nil }
+        return Int(parts[1])
     }
 
     /// The user, looked up by id.
@@ -69,7 +84,7 @@ public struct Directory: Sendable {
         // bcrypt reads a password up to its first NUL: "1234\0anything" would pass for "1234".
         guard let user = users[userId], !password.utf8.contains(0) else {
             // Spend comparable time on unknown users so the answer does not reveal which ids exist.
-            _ = Bcrypt.verify(password, hash: Directory.timingHash)
+            _ = Bcrypt.verify(password, hash: timingHash)
             return nil
         }
         var hash = user.passwordHash
@@ -77,5 +92,4 @@ public struct Directory: Sendable {
         return Bcrypt.verify(password, hash: hash) ? user : nil
     }
 
-    private static let timingHash = Bcrypt.hash("openicws-timing", cost: 4)
 }

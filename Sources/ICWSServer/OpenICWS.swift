@@ -15,6 +15,8 @@ public struct OpenICWS: Sendable {
     public let clock: any ICWSClock
     let streams: EventStreams
     let logger: Logger
+    /// Failed logins per user id and address (one per server, shared by every router built from it).
+    let throttle: LoginThrottle
 
     /// Opens the store (SQLite in `configuration.dataDirectory` unless `store` is given, e.g. a shared
     /// PostgreSQL store that is already running) and loads the state.
@@ -34,7 +36,10 @@ public struct OpenICWS: Sendable {
         configuration.limits.record()
         return OpenICWS(
             configuration: configuration, center: center, store: store, clock: clock,
-            streams: EventStreams(center: center, configuration: configuration), logger: logger)
+            streams: EventStreams(center: center, configuration: configuration), logger: logger,
+            throttle: LoginThrottle(.init(
+                failuresPerUser: configuration.loginFailuresPerUser, failuresPerAddress: configuration.loginFailuresPerAddress,
+                windowSeconds: configuration.loginFailureWindowSeconds)))
     }
 
     /// The live sessions of this node.
@@ -46,7 +51,7 @@ public struct OpenICWS: Sendable {
         let router = Router(context: ICWSRequestContext.self)
         router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
         router.add(middleware: RequestMetricsMiddleware())
-        let connection = ConnectionController(center: center, configuration: configuration, clock: clock)
+        let connection = ConnectionController(center: center, throttle: throttle, configuration: configuration, clock: clock)
         connection.addSessionlessRoutes(to: router)
         AdminController(center: center, adminToken: configuration.adminToken).addRoutes(to: router)
         OperationsController(openICWS: self).addRoutes(to: router)

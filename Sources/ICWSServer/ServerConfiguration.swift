@@ -29,6 +29,10 @@ public struct ServerConfiguration: Sendable {
     public var nodeTimeoutSeconds: Double = 15
     /// What one user may make the server hold (watches, chat lines, sessions).
     public var limits = Limits()
+    /// Failed logins allowed per user id, and per client address, within `loginFailureWindowSeconds`; 0: no limit.
+    public var loginFailuresPerUser = 10
+    public var loginFailuresPerAddress = 50
+    public var loginFailureWindowSeconds: Double = 300
     /// The name reported as `icServer` at login.
     public var serverName = "openicws"
 

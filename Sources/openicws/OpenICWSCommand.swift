@@ -70,6 +70,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Sessions one user may have on this node at once. Default: no cap.")
     var maxSessionsPerUser: Int?
 
+    @Option(help: "Failed logins for one user id within --login-failure-window-seconds before further attempts answer 429 (0: no limit).")
+    var loginFailuresPerUser = 10
+
+    @Option(help: "Failed logins from one client address within the window before further attempts answer 429 (0: no limit).")
+    var loginFailuresPerAddress = 50
+
+    @Option(help: "Seconds over which failed logins are counted.")
+    var loginFailureWindowSeconds: Double = 300
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -81,6 +90,8 @@ struct Serve: AsyncParsableCommand {
         guard maxWatchesPerSession >= 1 else { throw ValidationError("--max-watches-per-session must be at least 1") }
         guard maxChatLines >= 1 else { throw ValidationError("--max-chat-lines must be at least 1") }
         if let maxSessionsPerUser, maxSessionsPerUser < 1 { throw ValidationError("--max-sessions-per-user must be at least 1") }
+        guard loginFailuresPerUser >= 0, loginFailuresPerAddress >= 0 else { throw ValidationError("--login-failures-per-… must not be negative") }
+        guard loginFailureWindowSeconds > 0 else { throw ValidationError("--login-failure-window-seconds must be positive") }
         guard nodeTimeoutSeconds >= 3 else { throw ValidationError("--node-timeout-seconds must be at least 3") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
@@ -109,6 +120,9 @@ struct Serve: AsyncParsableCommand {
         configuration.corsOrigins = corsOrigin
         configuration.storeFaultSeconds = storeFaultSeconds
         configuration.nodeTimeoutSeconds = nodeTimeoutSeconds
+        configuration.loginFailuresPerUser = loginFailuresPerUser
+        configuration.loginFailuresPerAddress = loginFailuresPerAddress
+        configuration.loginFailureWindowSeconds = loginFailureWindowSeconds
         configuration.limits = Limits(
             watchesPerSession: maxWatchesPerSession, chatLinesPerRequest: maxChatLines, sessionsPerUser: maxSessionsPerUser)
         configuration.heartbeatSeconds = max(1, nodeTimeoutSeconds / 3)

@@ -8,6 +8,7 @@ import NIOPosix
 /// Login, logout, connection state, features, version, server time and station.
 struct ConnectionController {
     let center: ContactCenter
+    let throttle: LoginThrottle
     let configuration: ServerConfiguration
     let clock: any ICWSClock
 
@@ -56,12 +57,18 @@ struct ConnectionController {
         let password = try body.requiredString("password")
         let applicationName = try body.string("applicationName") ?? ""
         let directory = center.directory
-        // bcrypt is slow on purpose: keep it off the event loop.
+        if let seconds = throttle.retryAfter(userId: userId, address: context.remoteAddress, now: clock.now()) {
+            context.logger.notice("login throttled", metadata: ["userId": "\(userId)", "address": "\(context.remoteAddress ?? "")"])
+            throw ICWSError.tooManyAttempts(retryAfter: seconds)
+        }
+        // bcrypt is slow on purpose: keep it off the event loop (the pool's threads bound how many run at once).
         let verified = try await NIOThreadPool.singleton.runIfActive { directory.verifyPassword(password, for: userId) }
         guard let user = verified else {
+            throttle.failed(userId: userId, address: context.remoteAddress, now: clock.now())
             context.logger.notice("login refused", metadata: ["userId": "\(userId)"])
             throw ICWSError.authenticationFailure
         }
+        throttle.succeeded(userId: userId)
         let session = try await center.login(
             user, language: language, applicationName: applicationName,
             mailboxCapacity: configuration.mailboxCapacity, replayCapacity: configuration.replayCapacity)

@@ -8,6 +8,8 @@ public struct ICWSError: Error, Sendable, Equatable {
     public var status: Int
     /// The wire body.
     public var body: ICWSErrorBody
+    /// Sent as `Retry-After` (429).
+    public var retryAfterSeconds: Int?
 
     public init(status: Int, body: ICWSErrorBody) {
         self.status = status
@@ -106,6 +108,15 @@ public struct ICWSError: Error, Sendable, Equatable {
         case .conflict(let why):
             self = .conflict("error.request.conflict", "A change committed at the same time on another node conflicts with this one; nothing was changed (\(why)).")
         }
+    }
+
+    /// Too many failed logins for this user id or from this address: try again after `seconds`.
+    public static func tooManyAttempts(retryAfter seconds: Int) -> ICWSError {
+        var error = ICWSError(status: 429, body: ICWSErrorBody(
+            errorId: "error.request.connection.tooManyAttempts",
+            message: "Too many failed logins; try again in \(seconds) seconds."))
+        error.retryAfterSeconds = seconds
+        return error
     }
 
     public static let notAcceptingConnections = ICWSError(status: 503, body: ICWSErrorBody(

@@ -9,8 +9,12 @@ public struct ICWSRequestContext: RequestContext {
     /// Set by `SessionMiddleware` on `/icws/{sid}/…` routes.
     public var session: Session?
 
+    /// The client's IP address (for login throttling), when the connection has one.
+    public var remoteAddress: String?
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// ICWS bodies are small; anything larger is refused before it is read.

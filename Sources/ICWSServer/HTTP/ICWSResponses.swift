@@ -34,6 +34,7 @@ enum ICWSResponse {
                 ? "Bearer realm=\"openicws-admin\""
                 : "ICWS realm=\"ICWS\" location=\"/ICWS/connection\""
         }
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return json(error.body, status: HTTPResponse.Status(code: error.status), headers: headers)
     }
 }
