@@ -5,6 +5,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLiteNIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The embedded store: one SQLite database in WAL mode.
 ///
@@ -16,10 +21,15 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
     /// The database file.
     public let path: String
 
+    /// The database file's device and inode when it was opened: SQLite keeps writing to a deleted or replaced
+    /// file, which would lose everything at the next start, so every write checks the file is still the same.
+    private let identity: FileIdentity?
+
     private init(connection: SQLiteConnection, threadPool: NIOThreadPool, path: String) {
         self.connection = connection
         self.threadPool = threadPool
         self.path = path
+        self.identity = FileIdentity(path: path)
     }
 
     /// Opens (and creates if needed) `openicws.sqlite` in `directory`.
@@ -52,6 +62,7 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
                 initiator TEXT NOT NULL, state INTEGER NOT NULL, created_at REAL NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS assistance_requests_state ON assistance_requests(state)",
+            "CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL)",
             """
             CREATE TABLE IF NOT EXISTS assistance_participants (
                 assistance_id TEXT NOT NULL, position INTEGER NOT NULL, user_id TEXT NOT NULL, action INTEGER NOT NULL,
@@ -159,6 +170,7 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
     ) async throws -> Int64? {
         let events = try await prepare([]).filter(\.isDurableOnOneNode)
         guard !events.isEmpty else { return nil }
+        try checkFile()
         let statements = Self.statements(for: events)
         if statements.count == 1, let (sql, binds) = statements.first {
             _ = try await connection.query(sql, binds)
@@ -179,9 +191,18 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
     }
 
     /// Succeeds only when the database can be written.
+    /// Succeeds only when a real write commits (a transaction that writes nothing succeeds on a full or
+    /// read-only disk) and the database file is still the one that was opened.
     public func probe() async throws {
-        _ = try await connection.query("BEGIN IMMEDIATE", [])
-        _ = try await connection.query("ROLLBACK", [])
+        try checkFile()
+        _ = try await connection.query(
+            "INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)", [.float(Date().timeIntervalSince1970)])
+    }
+
+    private func checkFile() throws {
+        guard let identity, FileIdentity(path: path) == identity else {
+            throw StoreFailure.unavailable("the database file \(path) was deleted or replaced while the server ran")
+        }
     }
 
     /// The batch as multi-row INSERTs into the `changes` view, in order (a row touched twice ends with
@@ -225,5 +246,18 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
     public func close() async throws {
         try await connection.close()
         try await threadPool.shutdownGracefully()
+    }
+}
+
+/// A file's device and inode.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
     }
 }
