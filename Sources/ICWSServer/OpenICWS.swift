@@ -85,7 +85,13 @@ public struct OpenICWS: Sendable {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // E.g. the port is taken: close the database before the error ends the process.
+            try? await store.close()
+            throw error
+        }
         try await store.close()
         logger.info("stopped")
     }

@@ -146,7 +146,7 @@ struct Serve: AsyncParsableCommand {
         guard let url else {
             let server = try await OpenICWS.make(configuration: configuration, directory: loaded, logger: logger)
             announce(configuration, store: "sqlite \(data)", logger: logger)
-            try await server.run()
+            try await serve(server, logger: logger)
             return
         }
         let store: PostgresAssistanceStore
@@ -167,13 +167,28 @@ struct Serve: AsyncParsableCommand {
             let server = try await OpenICWS.make(configuration: configuration, directory: loaded, store: store, logger: logger)
             announce(configuration, store: "postgresql, node \(configuration.node)", logger: logger)
             // Stops on SIGTERM/SIGINT and closes the store, which ends its run().
-            try await server.run()
+            do {
+                try await serve(server, logger: logger)
+            } catch {
+                try? await store.close()
+                throw error
+            }
             try await group.waitForAll()
         }
     }
 
+    /// Runs the server; a failure to serve (the address is taken, say) is one line naming the address, exit 1.
+    private func serve(_ server: OpenICWS, logger: Logger) async throws {
+        do {
+            try await server.run()
+        } catch {
+            logger.critical("cannot serve on \(host):\(port): \(error)")
+            throw ExitCode(1)
+        }
+    }
+
     private func announce(_ configuration: ServerConfiguration, store: String, logger: Logger) {
-        logger.info("OpenICWS listening", metadata: [
+        logger.info("OpenICWS starting", metadata: [
             "address": "http://\(host):\(port)", "store": "\(store)",
             "admin": "\(configuration.adminToken == nil ? "off" : "on")",
             "features": "\(configuration.features.featureInfoList.map { "\($0.featureId)=\($0.version)" }.joined(separator: ","))",

@@ -70,4 +70,20 @@ struct CommandLineTests {
             #expect(result.output.contains(option), "missing \(option)")
         }
     }
+
+    @Test("a port already in use stops start-up with one line naming the address and a non-zero exit, not a crash")
+    func portInUse() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openicws-port-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let executable = try #require(BuiltServer.executable)
+        let first = try await ServerProcess(
+            executable: executable, dataDirectory: folder.appendingPathComponent("first").path, port: try freeLoopbackPort(),
+            adminToken: "t")
+        defer { first.stop() }
+        let (status, output) = try runCommand(["serve", "--port", String(first.port), "--data", folder.appendingPathComponent("second").path])
+        #expect(status == 1, "exit status \(status); output:\n\(output)")
+        #expect(output.contains("cannot serve on 127.0.0.1:\(first.port)"), "\(output)")
+        #expect(!output.contains("Assertion failed"))
+    }
 }
