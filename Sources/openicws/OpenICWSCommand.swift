@@ -166,13 +166,8 @@ struct Serve: AsyncParsableCommand {
             }
             let server = try await OpenICWS.make(configuration: configuration, directory: loaded, store: store, logger: logger)
             announce(configuration, store: "postgresql, node \(configuration.node)", logger: logger)
-            // Stops on SIGTERM/SIGINT and closes the store, which ends its run().
-            do {
-                try await serve(server, logger: logger)
-            } catch {
-                try? await store.close()
-                throw error
-            }
+            // Stops on SIGTERM/SIGINT (or fails to serve) and closes the store either way, which ends its run().
+            try await serve(server, logger: logger)
             try await group.waitForAll()
         }
     }

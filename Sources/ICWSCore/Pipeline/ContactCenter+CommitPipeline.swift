@@ -211,7 +211,8 @@ extension ContactCenter {
         var batch = Batch()
         for job in pipeline.inFlight { job(&batch) }
         pipeline.batch = batch
-        return batch.events.filter { store.isShared || $0.isDurableOnOneNode }
+        // The store keeps what it needs of them (a single-node store drops presence).
+        return batch.events
     }
 
     // MARK: Other nodes' changes

@@ -136,7 +136,7 @@ public actor InMemoryAssistanceStore: SingleNodeStore {
         after lastApplied: Int64, node: String, _ prepare: @Sendable ([CommittedChange]) async throws -> [DomainEvent]
     ) async throws -> Int64? {
         if failing { throw StoreFailure.unavailable("in-memory store set to fail") }
-        let events = try await prepare([])
+        let events = try await prepare([]).filter(\.isDurableOnOneNode)
         guard !events.isEmpty else { return nil }
         if failing { throw StoreFailure.unavailable("in-memory store set to fail") }
         commits += 1
