@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import ICWSCore
 import ICWSStore
 import Logging
@@ -66,10 +67,15 @@ public struct OpenICWS: Sendable {
     /// The HTTP application, with the commit pipeline and the session upkeep (expiry, pings, store probe,
     /// node heartbeat) as services. The pipeline is added first, so it stops last: in-flight writes commit.
     public func buildApplication() -> some ApplicationProtocol {
+        let counter = ConnectionCounter(policy: configuration.connections)
         var app = Application(
             router: buildRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [SmallReceiveBuffers()])),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS"),
+            server: .guardedHTTP1(counter: counter, additionalChannelHandlers: { [SmallReceiveBuffers()] }),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS", backlog: 1_024,
+                // Past the cap plus the reserve, connections wait in the kernel's backlog: no descriptor is spent.
+                availableConnectionsDelegate: MaximumAvailableConnections(
+                    counter.maxConnections + configuration.connections.reserve, logger: logger)),
             logger: logger)
         app.addServices(CommitPipeline(center: center), SessionUpkeepService(openICWS: self))
         return app
@@ -122,6 +128,7 @@ struct SessionUpkeepService: Service {
         let sessionsGauge = Gauge(label: "openicws_sessions")
         try? await cancelWhenGracefulShutdown {
             var sincePing: Double = 0
+            let streamGrace = Duration.seconds(openICWS.configuration.abandonedStreamSeconds)
             var sinceHeartbeat = Double.infinity
             while !Task.isCancelled {
                 if sinceHeartbeat >= openICWS.configuration.heartbeatSeconds {
@@ -131,6 +138,7 @@ struct SessionUpkeepService: Service {
                 try await Task.sleep(for: .seconds(1))
                 sinceHeartbeat += 1
                 await openICWS.reapIdleSessions()
+                openICWS.streams.closeAbandoned(grace: streamGrace)
                 await openICWS.center.probeStore()
                 await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
                 sessionsGauge.record(openICWS.sessions.count)
@@ -147,17 +155,32 @@ struct SessionUpkeepService: Service {
     }
 }
 
-/// On shutdown, before the HTTP server drains: sessions end with `shouldReconnect:true`, streams close.
+/// On shutdown, before the HTTP server drains: sessions end with `shouldReconnect:true`; streams get a
+/// moment to write that goodbye and are then closed, read or not. If anything still holds the process
+/// after `--shutdown-grace-seconds`, it exits anyway (every acknowledged write is already committed).
 struct ShutdownCoordinator: Service {
     let openICWS: OpenICWS
 
     func run() async throws {
         try? await gracefulShutdown()
-        openICWS.logger.info("shutting down: closing sessions and streams")
+        let grace = openICWS.configuration.shutdownGraceSeconds
+        let logger = openICWS.logger
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: grace)
+            logger.warning("shutdown took longer than --shutdown-grace-seconds; exiting now", metadata: ["graceSeconds": "\(grace)"])
+            exit(0)
+        }
+        logger.info("shutting down: closing sessions and streams")
         await openICWS.endAllSessions(reason: "The server is shutting down.")
-        // Give streams a moment to write their last message.
-        for _ in 0..<50 where openICWS.streams.count > 0 {
-            try? await Task.sleep(for: .milliseconds(100))
+        // Streams write their goodbye if their socket can take it; those that cannot are closed.
+        let streamGrace = min(5, grace / 2)
+        let deadline = ContinuousClock.now + .seconds(streamGrace)
+        while openICWS.streams.count > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if openICWS.streams.count > 0 {
+            logger.info("closing streams that did not take their last message", metadata: ["streams": "\(openICWS.streams.count)"])
+            openICWS.streams.closeAll()
         }
     }
 }

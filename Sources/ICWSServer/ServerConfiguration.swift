@@ -33,6 +33,13 @@ public struct ServerConfiguration: Sendable {
     public var loginFailuresPerUser = 10
     public var loginFailuresPerAddress = 50
     public var loginFailureWindowSeconds: Double = 300
+    /// Timeouts and the cap on connections.
+    public var connections = ConnectionPolicy()
+    /// Seconds a stopping server waits for streams and requests before it exits regardless.
+    public var shutdownGraceSeconds: Double = 10
+    /// Seconds an event stream may stay open after its session ended (logout, expiry) before its
+    /// connection is closed, whether or not the client read the goodbye.
+    public var abandonedStreamSeconds: Double = 5
     /// The name reported as `icServer` at login.
     public var serverName = "openicws"
 

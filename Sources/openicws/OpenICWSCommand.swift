@@ -79,6 +79,24 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds over which failed logins are counted.")
     var loginFailureWindowSeconds: Double = 300
 
+    @Option(help: "Seconds a stopping server (SIGTERM, SIGINT) may take before it exits regardless.")
+    var shutdownGraceSeconds: Double = 10
+
+    @Option(help: "Seconds a request head may take to arrive complete (from its first byte; from the connection's opening for the first request).")
+    var requestHeadTimeoutSeconds: Double = 10
+
+    @Option(help: "Seconds a request body may take to arrive after its head.")
+    var requestBodyTimeoutSeconds: Double = 30
+
+    @Option(help: "Seconds a connection with no request in flight and no event stream stays open.")
+    var connectionIdleSeconds: Double = 60
+
+    @Option(help: "Seconds a connection may stay unable to take more data (the client stopped reading) before it is closed.")
+    var writeStallSeconds: Double = 30
+
+    @Option(help: "Connections served at once; past it, 503 (but /health). Default: the open-file limit minus 128.")
+    var maxConnections: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -92,6 +110,14 @@ struct Serve: AsyncParsableCommand {
         if let maxSessionsPerUser, maxSessionsPerUser < 1 { throw ValidationError("--max-sessions-per-user must be at least 1") }
         guard loginFailuresPerUser >= 0, loginFailuresPerAddress >= 0 else { throw ValidationError("--login-failures-per-… must not be negative") }
         guard loginFailureWindowSeconds > 0 else { throw ValidationError("--login-failure-window-seconds must be positive") }
+        guard shutdownGraceSeconds >= 1 else { throw ValidationError("--shutdown-grace-seconds must be at least 1") }
+        for (name, value) in [
+            ("--request-head-timeout-seconds", requestHeadTimeoutSeconds), ("--request-body-timeout-seconds", requestBodyTimeoutSeconds),
+            ("--connection-idle-seconds", connectionIdleSeconds), ("--write-stall-seconds", writeStallSeconds),
+        ] where !(value > 0) {
+            throw ValidationError("\(name) must be positive")
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard nodeTimeoutSeconds >= 3 else { throw ValidationError("--node-timeout-seconds must be at least 3") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
@@ -126,6 +152,15 @@ struct Serve: AsyncParsableCommand {
         configuration.limits = Limits(
             watchesPerSession: maxWatchesPerSession, chatLinesPerRequest: maxChatLines, sessionsPerUser: maxSessionsPerUser)
         configuration.heartbeatSeconds = max(1, nodeTimeoutSeconds / 3)
+        configuration.shutdownGraceSeconds = shutdownGraceSeconds
+        configuration.connections.headTimeoutSeconds = requestHeadTimeoutSeconds
+        configuration.connections.bodyTimeoutSeconds = requestBodyTimeoutSeconds
+        configuration.connections.idleTimeoutSeconds = connectionIdleSeconds
+        configuration.connections.writeStallSeconds = writeStallSeconds
+        let descriptors = DescriptorLimit.raiseToHard()
+        configuration.connections.maxConnections = maxConnections
+        logger.info("connections", metadata: [
+            "maxConnections": "\(configuration.connections.effectiveMaxConnections)", "openFileLimit": "\(descriptors)"])
         let processInfo = ProcessInfo.processInfo
         configuration.node = nodeId ?? "\(processInfo.hostName)-\(processInfo.processIdentifier)-\(UInt16.random(in: 0...UInt16.max))"
 

@@ -41,6 +41,8 @@ struct AdminController {
             guard header.hasPrefix("Bearer "), SessionSecrets.constantTimeEquals(String(header.dropFirst(7)), adminToken) else {
                 throw ICWSError(status: 401, body: .init(errorId: "error.request.admin.unauthorized", message: "A valid admin token is required (Authorization: Bearer …)."))
             }
+            // While the server drains for shutdown, nothing new is started.
+            if request.method != .get && center.sessions.isDraining { throw ICWSError.shuttingDown }
             return try await handler(request, context)
         }
     }

@@ -12,7 +12,14 @@ import Synchronization
 final class EventStreams: Sendable {
     let center: ContactCenter
     let configuration: ServerConfiguration
-    private let live = Mutex<(next: UInt64, streams: [UInt64: Session])>((0, [:]))
+    /// An open stream: its session, its connection, and since when its session has been seen ended.
+    struct Live {
+        let session: Session
+        let channel: any Channel
+        var endedSince: ContinuousClock.Instant?
+    }
+
+    private let live = Mutex<(next: UInt64, streams: [UInt64: Live])>((0, [:]))
     private let gauge = Gauge(label: "openicws_sse_streams")
     private let delivered = Counter(label: "openicws_messages_delivered_total", dimensions: [("via", "sse")])
 
@@ -25,7 +32,35 @@ final class EventStreams: Sendable {
     var count: Int { live.withLock { $0.streams.count } }
 
     /// Every session with an open stream.
-    var sessions: [Session] { live.withLock { Array($0.streams.values) } }
+    var sessions: [Session] { live.withLock { $0.streams.values.map(\.session) } }
+
+    /// Closes the connections of streams whose session ended more than `grace` ago: their goodbye was
+    /// written if the socket could take it; a client that stopped reading does not keep them open.
+    /// Called once a second.
+    func closeAbandoned(grace: Duration) {
+        let now = ContinuousClock.now
+        let stuck = live.withLock { live -> [any Channel] in
+            var stuck: [any Channel] = []
+            for (key, entry) in live.streams where entry.session.mailbox.isClosed {
+                if let since = entry.endedSince {
+                    if now - since >= grace { stuck.append(entry.channel) }
+                } else {
+                    live.streams[key]?.endedSince = now
+                }
+            }
+            return stuck
+        }
+        for channel in stuck {
+            Counter(label: "openicws_connections_closed_total", dimensions: [("reason", "stream_abandoned")]).increment()
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Closes the connection of every open stream (the end of a shutdown's grace period).
+    func closeAll() {
+        let channels = live.withLock { $0.streams.values.map(\.channel) }
+        for channel in channels { channel.close(promise: nil) }
+    }
 
     /// Asks every open stream to write `:ping`.
     func pingAll() {
@@ -36,12 +71,13 @@ final class EventStreams: Sendable {
         let lastEventId = request.headers[.lastEventID].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
         let headers: HTTPFields = [.contentType: "text/event-stream", .connection: "close", .init("X-Accel-Buffering")!: "no"]
         let logger = context.logger
+        let channel = context.channel
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
             let mailbox = session.mailbox
             let token = mailbox.attachStream()
             let key = live.withLock { live in
                 live.next += 1
-                live.streams[live.next] = session
+                live.streams[live.next] = Live(session: session, channel: channel)
                 return live.next
             }
             session.streamOpened(1)

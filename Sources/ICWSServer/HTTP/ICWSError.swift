@@ -1,3 +1,4 @@
+import HTTPTypes
 import ICWSCore
 import ICWSModel
 
@@ -10,6 +11,8 @@ public struct ICWSError: Error, Sendable, Equatable {
     public var body: ICWSErrorBody
     /// Sent as `Retry-After` (429).
     public var retryAfterSeconds: Int?
+    /// Sent as `Allow` (405): the methods the resource supports.
+    public var allow: String?
 
     public init(status: Int, body: ICWSErrorBody) {
         self.status = status
@@ -75,6 +78,13 @@ public struct ICWSError: Error, Sendable, Equatable {
     public static let methodNotAllowed = ICWSError(
         405, "error.request.accessDenied.httpMethodNotAllowed", "The HTTP method is not supported on this resource.")
 
+    /// 405 naming the methods the resource supports (`Allow`).
+    public static func methodNotAllowed(allow methods: [HTTPRequest.Method]) -> ICWSError {
+        var error = methodNotAllowed
+        error.allow = methods.map(\.rawValue).joined(separator: ", ")
+        return error
+    }
+
     public static func conflict(_ errorId: String, _ message: String) -> ICWSError {
         ICWSError(409, errorId, message)
     }
@@ -118,6 +128,10 @@ public struct ICWSError: Error, Sendable, Equatable {
         error.retryAfterSeconds = seconds
         return error
     }
+
+    /// A write refused because the server is shutting down.
+    public static let shuttingDown = ICWSError(status: 503, body: ICWSErrorBody(
+        errorId: "error.server.unavailable", message: "The server is shutting down; nothing was changed."))
 
     public static let notAcceptingConnections = ICWSError(status: 503, body: ICWSErrorBody(
         errorId: "error.server.notAcceptingConnections", message: "The server is not accepting connections.",

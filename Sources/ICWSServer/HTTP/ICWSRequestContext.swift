@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import ICWSCore
 import Logging
+import NIOCore
 
 /// The request context: Hummingbird's core storage plus the authenticated ICWS session.
 public struct ICWSRequestContext: RequestContext {
@@ -12,9 +13,13 @@ public struct ICWSRequestContext: RequestContext {
     /// The client's IP address (for login throttling), when the connection has one.
     public var remoteAddress: String?
 
+    /// The connection, so an event stream whose client stopped reading can be closed at logout or shutdown.
+    let channel: any Channel
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 
     /// ICWS bodies are small; anything larger is refused before it is read.

@@ -35,6 +35,7 @@ enum ICWSResponse {
                 : "ICWS realm=\"ICWS\" location=\"/ICWS/connection\""
         }
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+        if let allow = error.allow { headers[.allow] = allow }
         return json(error.body, status: HTTPResponse.Status(code: error.status), headers: headers)
     }
 }

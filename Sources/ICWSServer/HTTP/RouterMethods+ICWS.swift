@@ -13,12 +13,13 @@ extension RouterMethods where Context == ICWSRequestContext {
         delete: ICWSHandler? = nil
     ) -> Self {
         let handlers: [(HTTPRequest.Method, ICWSHandler?)] = [(.get, get), (.put, put), (.post, post), (.delete, delete)]
+        let notAllowed = ICWSError.methodNotAllowed(allow: handlers.compactMap { $0.1 == nil ? nil : $0.0 })
+        let refuse: ICWSHandler = { _, _ in throw notAllowed }
         for (method, handler) in handlers {
-            on(path, method: method, use: handler ?? { _, _ in throw ICWSError.methodNotAllowed })
+            on(path, method: method, use: handler ?? refuse)
         }
         // No ICWS resource supports PATCH: answer 405 on a known path rather than the router's 404.
-        let notAllowed: ICWSHandler = { _, _ in throw ICWSError.methodNotAllowed }
-        on(path, method: .patch, use: notAllowed)
+        on(path, method: .patch, use: refuse)
         return self
     }
 }

@@ -1,0 +1,421 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import ICWSModel
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Synchronization
+
+/// How long a connection may take, and how many there may be. Every value is a flag of `openicws serve`.
+public struct ConnectionPolicy: Sendable, Equatable {
+    /// A request head must be complete this many seconds after its first byte (after the connection opened,
+    /// for the first request).
+    public var headTimeoutSeconds: Double = 10
+    /// A request's body must have arrived this many seconds after its head.
+    public var bodyTimeoutSeconds: Double = 30
+    /// A connection with no request in flight (and so no event stream) is closed after this many seconds.
+    public var idleTimeoutSeconds: Double = 60
+    /// A connection whose socket stays unwritable this long (the client stopped reading) is closed.
+    public var writeStallSeconds: Double = 30
+    /// Connections served normally; nil: the descriptor limit minus `2 × reserve`. Beyond it, up to
+    /// `reserve` more are accepted and answered 503 (but `/health`); beyond those, none are accepted.
+    public var maxConnections: Int?
+    /// Descriptors kept for the 503 answers and `/health`, and as many again for the database and logs.
+    public var reserve = 64
+
+    public init() {}
+
+    /// The connection cap in force: the flag, or what the descriptor limit leaves.
+    public var effectiveMaxConnections: Int {
+        if let maxConnections { return maxConnections }
+        return max(16, DescriptorLimit.current - 2 * reserve)
+    }
+}
+
+/// The process's open-file limit.
+public enum DescriptorLimit {
+    /// The soft limit now in force.
+    public static var current: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1_024 }
+        return Int(min(limit.rlim_cur, 1_048_576))
+    }
+
+    /// Raises the soft limit to the hard one (at most 1,048,576), as servers for many connections do.
+    /// Returns the limit in force afterwards.
+    @discardableResult
+    public static func raiseToHard() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return current }
+        let target = min(limit.rlim_max, 1_048_576)
+        if limit.rlim_cur < target {
+            limit.rlim_cur = target
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return current
+    }
+}
+
+/// Counts the open connections of one server, and what was closed and why (`/metrics`).
+final class ConnectionCounter: Sendable {
+    let policy: ConnectionPolicy
+    let maxConnections: Int
+    private let open = Atomic<Int>(0)
+    private let gauge = Gauge(label: "openicws_connections")
+
+    init(policy: ConnectionPolicy) {
+        self.policy = policy
+        self.maxConnections = policy.effectiveMaxConnections
+        Gauge(label: "openicws_limit", dimensions: [("limit", "max_connections")]).record(maxConnections)
+        Gauge(label: "openicws_limit", dimensions: [("limit", "request_head_seconds")]).record(policy.headTimeoutSeconds)
+        Gauge(label: "openicws_limit", dimensions: [("limit", "request_body_seconds")]).record(policy.bodyTimeoutSeconds)
+        Gauge(label: "openicws_limit", dimensions: [("limit", "connection_idle_seconds")]).record(policy.idleTimeoutSeconds)
+        Gauge(label: "openicws_limit", dimensions: [("limit", "write_stall_seconds")]).record(policy.writeStallSeconds)
+    }
+
+    /// Counts a new connection; true when it is beyond the cap.
+    func opened() -> Bool {
+        let now = open.add(1, ordering: .relaxed).newValue
+        gauge.record(now)
+        return now > maxConnections
+    }
+
+    func closed() {
+        gauge.record(open.subtract(1, ordering: .relaxed).newValue)
+    }
+
+    var count: Int { open.load(ordering: .relaxed) }
+
+    /// Counts a connection the server closed, by reason.
+    static func closedByServer(_ reason: String) {
+        Counter(label: "openicws_connections_closed_total", dimensions: [("reason", reason)]).increment()
+    }
+}
+
+/// Hummingbird's HTTP/1 channel with `ConnectionGuard` in its pipeline; the rest is as `HTTP1Channel` builds it.
+struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    let responder: HTTPChannelHandler.Responder
+    let counter: ConnectionCounter
+    let additionalChannelHandlers: @Sendable () -> [any RemovableChannelHandler]
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let guardHandler = ConnectionGuard(counter: counter)
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(ByteTap(owner: guardHandler))
+            try pipeline.configureHTTPServerPipeline(
+                withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
+            try pipeline.addHandler(guardHandler)
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandlers(additionalChannelHandlers())
+            // Closes idle connections when the server shuts down; the timeouts are the guard's.
+            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    func handle(value asyncChannel: Value, logger: Logger) async {
+        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with the connection guard (timeouts, connection cap, ICWS bodies for malformed requests).
+    static func guardedHTTP1(
+        counter: ConnectionCounter, additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]
+    ) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(responder: responder, counter: counter, additionalChannelHandlers: additionalChannelHandlers)
+        }
+    }
+}
+
+/// One per connection, between NIO's HTTP/1 decoder and Hummingbird. It
+/// - closes a connection whose request head or body is too slow, that idles too long between requests,
+///   or whose client stopped reading (`ConnectionPolicy`);
+/// - answers connections beyond the cap with 503 (but `/health`) and closes them;
+/// - answers requests NIO cannot parse with an ICWS body (431 for oversized heads) instead of a bare 400;
+/// - closes after the answer when the client did not ask to keep the connection (HTTP/1.0).
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let counter: ConnectionCounter
+    private let headTimeout: TimeAmount
+    private let bodyTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let writeStall: TimeAmount
+
+    private var counted = false
+    private var overLimit = false
+    /// Requests whose head was read and whose response has not ended.
+    private var inFlight = 0
+    private var readingBody = false
+    private var headAt = NIODeadline.now()
+    /// When the connection last had nothing in flight, and whether a request was ever read on it.
+    private var idleSince = NIODeadline.now()
+    private var servedOne = false
+    /// The first byte of a request head not yet complete.
+    private var headStartedAt: NIODeadline?
+    private var unwritableSince: NIODeadline?
+    /// The request being refused (503 beyond the cap): its parts are dropped.
+    private var refusing = false
+    /// Close once the response in flight ends (HTTP/1.0, or a body left unread).
+    private var closeAfterResponse = false
+    private var closing = false
+    /// The answer was sent and the output closed: what still arrives is dropped.
+    private(set) var discarding = false
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+
+    init(counter: ConnectionCounter) {
+        self.counter = counter
+        let policy = counter.policy
+        func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1_000_000_000)) }
+        headTimeout = amount(policy.headTimeoutSeconds)
+        bodyTimeout = amount(policy.bodyTimeoutSeconds)
+        idleTimeout = amount(policy.idleTimeoutSeconds)
+        writeStall = amount(policy.writeStallSeconds)
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        counted = true
+        overLimit = counter.opened()
+        idleSince = .now()
+        armTimer(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        if counted {
+            counted = false
+            counter.closed()
+        }
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch part {
+        case .head(var head):
+            headStartedAt = nil
+            inFlight += 1
+            readingBody = true
+            servedOne = true
+            headAt = .now()
+            if overLimit && inFlight == 1 && !Self.isHealth(head.uri) {
+                refusing = true
+                ConnectionCounter.closedByServer("over_limit")
+                respondAndClose(context, status: .serviceUnavailable, error: ICWSErrorBody(
+                    errorId: "error.server.unavailable",
+                    message: "The server has too many connections open (\(counter.maxConnections)); retry later."))
+                return
+            }
+            if !head.isKeepAlive {
+                closeAfterResponse = true
+                if !head.headers.contains(name: "connection") { head.headers.add(name: "Connection", value: "close") }
+                else { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+            }
+            armTimer(context)
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+        case .body:
+            if !refusing { context.fireChannelRead(data) }
+        case .end:
+            readingBody = false
+            if !refusing { context.fireChannelRead(data) }
+        }
+    }
+
+    /// From `ByteTap`: bytes arrived before NIO decoded them.
+    func bytesArrived(_ context: ChannelHandlerContext) {
+        if inFlight == 0 && headStartedAt == nil && !closing {
+            headStartedAt = .now()
+            armTimer(context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            unwritableSince = nil
+        } else if unwritableSince == nil {
+            unwritableSince = .now()
+            armTimer(context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if discarding { return }
+        guard let parserError = error as? HTTPParserError, inFlight == 0, !closing else {
+            context.fireErrorCaught(error)
+            return
+        }
+        ConnectionCounter.closedByServer("malformed_request")
+        if case .headerOverflow = parserError {
+            respondAndClose(context, status: .requestHeaderFieldsTooLarge, error: ICWSErrorBody(
+                errorId: "error.request.headersTooLarge", message: "The request line or headers are too large."))
+        } else {
+            respondAndClose(context, status: .badRequest, error: ICWSErrorBody(
+                errorId: "error.request.malformed", message: "The request is not valid HTTP/1.1 (\(parserError))."))
+        }
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head):
+            // A body still unread when the answer starts (a refused upload) cannot be skipped: close after.
+            if readingBody && inFlight == 1 { closeAfterResponse = true }
+            if closeAfterResponse { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            inFlight -= 1
+            if inFlight == 0 {
+                idleSince = .now()
+                if closeAfterResponse {
+                    closing = true
+                    timer?.cancel()
+                    let flushed = context.writeAndFlush(data)
+                    flushed.cascade(to: promise)
+                    if readingBody {
+                        flushed.assumeIsolated().whenComplete { [self] _ in linger(context) }
+                    } else {
+                        context.close(promise: nil)
+                    }
+                    return
+                }
+                armTimer(context)
+            }
+            context.write(data, promise: promise)
+        }
+    }
+
+    // MARK: Deadlines
+
+    /// The earliest moment something about this connection may be overdue.
+    private func nextDeadline() -> NIODeadline? {
+        var deadlines: [NIODeadline] = []
+        if let unwritableSince { deadlines.append(unwritableSince + writeStall) }
+        if readingBody {
+            deadlines.append(headAt + bodyTimeout)
+        } else if inFlight == 0 {
+            if let headStartedAt {
+                deadlines.append(headStartedAt + headTimeout)
+            } else {
+                deadlines.append(idleSince + (servedOne ? idleTimeout : headTimeout))
+            }
+        }
+        return deadlines.min()
+    }
+
+    /// What is overdue at `now`, if anything.
+    private func overdue(at now: NIODeadline) -> String? {
+        if let unwritableSince, now >= unwritableSince + writeStall { return "write_stall" }
+        if readingBody {
+            return now >= headAt + bodyTimeout ? "body_timeout" : nil
+        }
+        guard inFlight == 0 else { return nil }
+        if let headStartedAt {
+            return now >= headStartedAt + headTimeout ? "head_timeout" : nil
+        }
+        if servedOne {
+            return now >= idleSince + idleTimeout ? "idle_timeout" : nil
+        }
+        return now >= idleSince + headTimeout ? "head_timeout" : nil
+    }
+
+    /// Keeps one timer, at the earliest deadline; when it fires it closes or re-arms.
+    private func armTimer(_ context: ChannelHandlerContext) {
+        guard !closing, let deadline = nextDeadline() else { return }
+        if let timerDeadline, timerDeadline <= deadline, timer != nil { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            timerDeadline = nil
+            if let reason = overdue(at: .now()) {
+                ConnectionCounter.closedByServer(reason)
+                close(context)
+            } else {
+                armTimer(context)
+            }
+        }
+    }
+
+    // MARK: Answers of its own
+
+    private func respondAndClose(_ context: ChannelHandlerContext, status: HTTPResponseStatus, error: ICWSErrorBody) {
+        closing = true
+        timer?.cancel()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let json = (try? encoder.encode(error)) ?? Data("{\"message\":\"\(status.reasonPhrase)\"}".utf8)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json;charset=UTF-8")
+        headers.add(name: "Content-Length", value: String(json.count))
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Server", value: "OpenICWS")
+        if status == .serviceUnavailable { headers.add(name: "Retry-After", value: "5") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: json)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [self] _ in linger(context) }
+    }
+
+    /// Stops sending but reads (and drops) what the client still sends, for up to two seconds, then closes:
+    /// closing a socket with unread input resets it, and the client would lose the answer.
+    private func linger(_ context: ChannelHandlerContext) {
+        discarding = true
+        context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+        _ = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        closing = true
+        timer?.cancel()
+        timer = nil
+        context.close(promise: nil)
+    }
+
+    private static func isHealth(_ uri: String) -> Bool {
+        uri == "/health" || uri.hasPrefix("/health?")
+    }
+}
+
+/// First in the pipeline: tells the guard when bytes of a new request start to arrive.
+final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let owner: ConnectionGuard
+    private var ownerContext: ChannelHandlerContext?
+
+    init(owner: ConnectionGuard) {
+        self.owner = owner
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if owner.discarding { return }
+        if ownerContext == nil { ownerContext = try? context.pipeline.syncOperations.context(handler: owner) }
+        if let ownerContext { owner.bytesArrived(ownerContext) }
+        context.fireChannelRead(data)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        ownerContext = nil
+    }
+}
