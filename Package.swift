@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "openicws",
             dependencies: [
-                "ICWSServer", "ICWSCore", "ICWSPostgres",
+                "ICWSServer", "ICWSCore", "ICWSStore", "ICWSPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],

@@ -31,9 +31,16 @@ extension Directory {
         do {
             root = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw fail("(file)", "is not valid JSON")
+            throw fail("(file)", "is not valid JSON" + jsonErrorPosition(error, in: data))
+        }
+        /// A misspelt key would otherwise be ignored silently (and a right or a member lost).
+        func onlyKnownKeys(_ object: [String: Any], _ known: [String], _ at: String) throws {
+            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+                throw fail(at.isEmpty ? unknown : "\(at).\(unknown)", "unknown key (known here: \(known.joined(separator: ", ")))")
+            }
         }
         guard let object = root as? [String: Any] else { throw fail("(file)", "must be a JSON object") }
+        try onlyKnownKeys(object, ["users", "workgroups"], "")
         guard let userList = object["users"] as? [Any] else { throw fail("users", "must be an array of users") }
         let workgroupList = object["workgroups"] ?? [Any]()
         guard let workgroupArray = workgroupList as? [Any] else { throw fail("workgroups", "must be an array") }
@@ -58,6 +65,7 @@ extension Directory {
         for (index, entry) in userList.enumerated() {
             let at = "users[\(index)]"
             guard let user = entry as? [String: Any] else { throw fail(at, "must be an object") }
+            try onlyKnownKeys(user, ["userId", "displayName", "passwordHash", "rights"], at)
             guard let userId = try string(user["userId"], "\(at).userId") else { continue }
             guard seen.insert(userId).inserted else { throw fail("\(at).userId", "'\(userId)' appears twice") }
             let displayName = try string(user["displayName"], "\(at).displayName", required: false) ?? userId
@@ -68,6 +76,7 @@ extension Directory {
             var rights = UserRights(canRequestAssistanceFromSupervisor: false, showAssistanceButton: false)
             if let rawRights = user["rights"] {
                 guard let rightsObject = rawRights as? [String: Any] else { throw fail("\(at).rights", "must be an object") }
+                try onlyKnownKeys(rightsObject, ["canRequestAssistanceFromSupervisor", "showAssistanceButton"], "\(at).rights")
                 rights.canRequestAssistanceFromSupervisor = try bool(
                     rightsObject["canRequestAssistanceFromSupervisor"], "\(at).rights.canRequestAssistanceFromSupervisor")
                 rights.showAssistanceButton = try bool(rightsObject["showAssistanceButton"], "\(at).rights.showAssistanceButton")
@@ -80,6 +89,7 @@ extension Directory {
         for (index, entry) in workgroupArray.enumerated() {
             let at = "workgroups[\(index)]"
             guard let group = entry as? [String: Any] else { throw fail(at, "must be an object") }
+            try onlyKnownKeys(group, ["name", "members", "supervisors"], at)
             guard let name = try string(group["name"], "\(at).name") else { continue }
             guard seenGroups.insert(name).inserted else { throw fail("\(at).name", "'\(name)' appears twice") }
             func userIds(_ key: String) throws -> [String] {
@@ -94,6 +104,26 @@ extension Directory {
             workgroups.append(Workgroup(name: name, members: try userIds("members"), supervisors: try userIds("supervisors")))
         }
         return Directory(users: users, workgroups: workgroups)
+    }
+
+    /// " (line L, column C: what the parser said)", from Foundation's "… around character N." message.
+    static func jsonErrorPosition(_ error: any Error, in data: Data) -> String {
+        let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+        guard let range = detail.range(of: "character "),
+            let offset = Int(detail[range.upperBound...].prefix(while: \.isNumber))
+        else { return detail.isEmpty ? "" : " (\(detail))" }
+        var line = 1
+        var column = 1
+        for byte in data.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        let what = detail[..<range.lowerBound].replacingOccurrences(of: " around ", with: "").trimmingCharacters(in: .whitespaces)
+        return " (line \(line), column \(column): \(what.isEmpty ? "unexpected input" : what.lowercased()))"
     }
 
     /// Whether `hash` has the shape of a bcrypt hash with a cost Bcrypt accepts.

@@ -18,6 +18,8 @@ public struct OpenICWS: Sendable {
     let logger: Logger
     /// Failed logins per user id and address (one per server, shared by every router built from it).
     let throttle: LoginThrottle
+    /// The threads that check login passwords, and the bound on logins waiting for them.
+    let passwords: PasswordChecks
 
     /// Opens the store (SQLite in `configuration.dataDirectory` unless `store` is given, e.g. a shared
     /// PostgreSQL store that is already running) and loads the state.
@@ -40,7 +42,8 @@ public struct OpenICWS: Sendable {
             streams: EventStreams(center: center, configuration: configuration), logger: logger,
             throttle: LoginThrottle(.init(
                 failuresPerUser: configuration.loginFailuresPerUser, failuresPerAddress: configuration.loginFailuresPerAddress,
-                windowSeconds: configuration.loginFailureWindowSeconds)))
+                windowSeconds: configuration.loginFailureWindowSeconds)),
+            passwords: PasswordChecks(threads: configuration.passwordThreads, queueLimit: configuration.maxPendingLogins))
     }
 
     /// The live sessions of this node.
@@ -50,9 +53,10 @@ public struct OpenICWS: Sendable {
     /// they must run `CommitPipeline(center:)` beside it.
     public func buildRouter() -> Router<ICWSRequestContext> {
         let router = Router(context: ICWSRequestContext.self)
+        if configuration.accessLog { router.add(middleware: AccessLogMiddleware(sessions: center.sessions)) }
         router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
         router.add(middleware: RequestMetricsMiddleware())
-        let connection = ConnectionController(center: center, throttle: throttle, configuration: configuration, clock: clock)
+        let connection = ConnectionController(center: center, throttle: throttle, passwords: passwords, configuration: configuration, clock: clock)
         connection.addSessionlessRoutes(to: router)
         AdminController(center: center, adminToken: configuration.adminToken).addRoutes(to: router)
         OperationsController(openICWS: self).addRoutes(to: router)

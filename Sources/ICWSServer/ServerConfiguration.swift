@@ -1,4 +1,5 @@
 import ICWSCore
+import NIOCore
 
 /// Everything `openicws serve` can be told.
 public struct ServerConfiguration: Sendable {
@@ -40,6 +41,12 @@ public struct ServerConfiguration: Sendable {
     /// Seconds an event stream may stay open after its session ended (logout, expiry) before its
     /// connection is closed, whether or not the client read the goodbye.
     public var abandonedStreamSeconds: Double = 5
+    /// Logins whose password may wait for a bcrypt thread; past it, 503 with Retry-After.
+    public var maxPendingLogins = 64
+    /// Threads that check passwords (bcrypt); by default half the cores.
+    public var passwordThreads = max(1, System.coreCount / 2)
+    /// Logs one line per HTTP request (label `openicws.access`).
+    public var accessLog = false
     /// The name reported as `icServer` at login.
     public var serverName = "openicws"
 

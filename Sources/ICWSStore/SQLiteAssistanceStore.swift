@@ -34,15 +34,28 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
 
     /// Opens (and creates if needed) `openicws.sqlite` in `directory`.
     public static func open(directory: String, logger: Logger = Logger(label: "openicws.sqlite")) async throws -> SQLiteAssistanceStore {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try DataDirectoryError.prepare(directory)
         let path = (directory as NSString).appendingPathComponent("openicws.sqlite")
         // One thread: SQLite calls on a connection are serial anyway, and the order of commits must hold.
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
-        let connection = try await SQLiteConnection.open(
-            storage: .file(path: path), threadPool: threadPool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: threadPool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw DataDirectoryError(directory: directory, problem: "\(path) cannot be opened as a SQLite database (\(error))", fix: "move the file away or choose another --data")
+        }
         let store = SQLiteAssistanceStore(connection: connection, threadPool: threadPool, path: path)
-        try await store.migrate()
+        do {
+            try await store.migrate()
+        } catch {
+            try? await store.close()
+            throw DataDirectoryError(
+                directory: directory, problem: "\(path) cannot be prepared (\(error))",
+                fix: "if it is not an OpenICWS database, move it away; if the disk is full or read-only, free or remount it")
+        }
         return store
     }
 
@@ -259,5 +272,41 @@ struct FileIdentity: Equatable {
         guard stat(path, &status) == 0 else { return nil }
         device = UInt64(status.st_dev)
         inode = UInt64(status.st_ino)
+    }
+}
+
+/// `--data` cannot hold the database: names the folder, the problem and what to do.
+public struct DataDirectoryError: Error, CustomStringConvertible, Sendable {
+    public let directory: String
+    public let problem: String
+    public let fix: String
+
+    public var description: String { "--data \(directory): \(problem); \(fix)" }
+
+    /// Creates the folder if missing and checks that this process can write in it.
+    static func prepare(_ directory: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) {
+            guard isFolder.boolValue else {
+                throw DataDirectoryError(directory: directory, problem: "is a file, not a folder", fix: "give a folder (it is created if missing)")
+            }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+                let reason = underlying.map { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : $0.localizedDescription }
+                    ?? error.localizedDescription
+                throw DataDirectoryError(
+                    directory: directory, problem: "the folder cannot be created (\(reason))",
+                    fix: "create it yourself (mkdir -p \(directory)) where this user may write, or choose another --data")
+            }
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw DataDirectoryError(
+                directory: directory, problem: "this user (uid \(getuid())) cannot write in it (\(reason))",
+                fix: "give this user write access (chown or chmod), remount it read-write, or choose another --data")
+        }
     }
 }

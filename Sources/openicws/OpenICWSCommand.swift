@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import ICWSCore
 import ICWSPostgres
 import ICWSServer
+import ICWSStore
 import Logging
 
 @main
@@ -11,6 +12,7 @@ struct OpenICWSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "openicws",
         abstract: "An ICWS-compatible server for agent assistance in contact centers.",
+        version: ICWSMetrics.version,
         subcommands: [Serve.self, HashPassword.self],
         defaultSubcommand: Serve.self)
 }
@@ -79,6 +81,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds over which failed logins are counted.")
     var loginFailureWindowSeconds: Double = 300
 
+    @Option(help: "Logins that may wait for a password check (bcrypt) beyond those being checked; past it, 503 with Retry-After.")
+    var maxPendingLogins: Int = 64
+
     @Option(help: "Seconds a stopping server (SIGTERM, SIGINT) may take before it exits regardless.")
     var shutdownGraceSeconds: Double = 10
 
@@ -100,6 +105,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text (one readable line per event) or json (one JSON object per line).")
+    var logFormat: String = "text"
+
+    @Flag(help: "Log every HTTP request (method, route, status, duration, user, client address) at info level, label openicws.access.")
+    var accessLog = false
+
     func validate() throws {
         guard (1...65_535).contains(port) || port == 0 else { throw ValidationError("--port must be between 1 and 65535") }
         guard sessionIdleSeconds > 0 else { throw ValidationError("--session-idle-seconds must be positive") }
@@ -117,14 +128,19 @@ struct Serve: AsyncParsableCommand {
         ] where !(value > 0) {
             throw ValidationError("\(name) must be positive")
         }
+        guard maxPendingLogins >= 0 else { throw ValidationError("--max-pending-logins must not be negative") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard nodeTimeoutSeconds >= 3 else { throw ValidationError("--node-timeout-seconds must be at least 3") }
+        guard StandardErrorLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format: unknown format '\(logFormat)' (text or json)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, level: level) }
+        let format = StandardErrorLogHandler.Format(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, level: level, format: format) }
         ICWSMetrics.bootstrap()
         let logger = Logger(label: "openicws")
 
@@ -153,6 +169,8 @@ struct Serve: AsyncParsableCommand {
             watchesPerSession: maxWatchesPerSession, chatLinesPerRequest: maxChatLines, sessionsPerUser: maxSessionsPerUser)
         configuration.heartbeatSeconds = max(1, nodeTimeoutSeconds / 3)
         configuration.shutdownGraceSeconds = shutdownGraceSeconds
+        configuration.accessLog = accessLog
+        configuration.maxPendingLogins = maxPendingLogins
         configuration.connections.headTimeoutSeconds = requestHeadTimeoutSeconds
         configuration.connections.bodyTimeoutSeconds = requestBodyTimeoutSeconds
         configuration.connections.idleTimeoutSeconds = connectionIdleSeconds
@@ -173,13 +191,24 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             logger.info("directory loaded", metadata: ["file": "\(directory)", "users": "\(loaded.users.count)", "workgroups": "\(loaded.workgroups.count)"])
+            if loaded.users.isEmpty {
+                logger.warning("the directory file has no users: nobody can log in", metadata: ["file": "\(directory)"])
+            } else if loaded.workgroups.isEmpty {
+                logger.warning("the directory file has no workgroups: no interaction can be ACD-routed", metadata: ["file": "\(directory)"])
+            }
         } else {
             loaded = Directory.demo()
             logger.warning("no --directory given: using the embedded demo directory; every demo password is 1234")
         }
         let url = databaseURL ?? processInfo.environment["OPENICWS_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         guard let url else {
-            let server = try await OpenICWS.make(configuration: configuration, directory: loaded, logger: logger)
+            let server: OpenICWS
+            do {
+                server = try await OpenICWS.make(configuration: configuration, directory: loaded, logger: logger)
+            } catch let error as DataDirectoryError {
+                logger.critical("cannot start: \(error)")
+                throw ExitCode(2)
+            }
             announce(configuration, store: "sqlite \(data)", logger: logger)
             try await serve(server, logger: logger)
             return

@@ -5,16 +5,23 @@ import Logging
 /// a line is written: Hummingbird sets a request id on every request, and formatting it eagerly showed
 /// up in profiles even when nothing was logged.
 struct StandardErrorLogHandler: LogHandler {
+    /// `text`: one readable line per event; `json`: one JSON object per line, for log shippers.
+    enum Format: String, CaseIterable, Sendable {
+        case text, json
+    }
+
     let label: String
+    let format: Format
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
     private static let lock = NSLock()
 
-    init(label: String, level: Logger.Level) {
+    init(label: String, level: Logger.Level, format: Format = .text) {
         self.label = label
         self.logLevel = level
+        self.format = format
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -47,11 +54,29 @@ struct StandardErrorLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { current, _ in current } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.escaped("\($0.value)"))" }.joined(separator: " ")
-        let message = Self.escaped("\(event.message)")
-        let line = "\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(message)\n"
+        let line = format == .json ? jsonLine(event, merged) : textLine(event, merged)
         Self.lock.lock()
         defer { Self.lock.unlock() }
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    private func textLine(_ event: LogEvent, _ merged: Logger.Metadata) -> String {
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.escaped("\($0.value)"))" }.joined(separator: " ")
+        let message = Self.escaped("\(event.message)")
+        return "\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(message)\n"
+    }
+
+    /// `{"time":…,"level":…,"label":…,"message":…,"source":…,"metadata":{…}}`; JSON escaping keeps each
+    /// event on one line whatever a client sent.
+    private func jsonLine(_ event: LogEvent, _ merged: Logger.Metadata) -> String {
+        var object: [String: Any] = [
+            "time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue, "label": label,
+            "message": "\(event.message)", "source": event.source,
+        ]
+        if !merged.isEmpty { object["metadata"] = merged.mapValues { "\($0)" } }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return textLine(event, merged)
+        }
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

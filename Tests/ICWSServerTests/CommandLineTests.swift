@@ -1,4 +1,5 @@
 import Foundation
+import ICWSServer
 import Testing
 
 /// Runs the built `openicws` with arguments; returns exit status and everything it printed.
@@ -33,6 +34,58 @@ struct CommandLineTests {
         #expect(result.status != 0)
         #expect(result.output.contains(file.path))
         #expect(result.output.contains("users[0].passwordHash"))
+    }
+
+    @Test("a directory file with a JSON syntax error names the line and column; an unknown key is refused; no users is a warning")
+    func directoryFileMistakes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let hash = "$2b$04$abcdefghijklmnopqrstuu5Jq1Y8cV1s4nVZ8XQw0m1Yb5m3Jk1mO"
+        let cases: [(String, String, [String])] = [
+            ("syntax.json", "{\n  \"users\": [\n    {\"userId\": \"a\",, }\n  ]\n}", ["line 3, column 20"]),
+            ("typo.json", #"{"users":[{"userId":"a","passwordHash":"\#(hash)","rigths":{}}]}"#, ["users[0].rigths", "unknown key"]),
+            ("rights.json", #"{"users":[{"userId":"a","passwordHash":"\#(hash)","rights":{"canRequestAssistance":true}}]}"#,
+             ["users[0].rights.canRequestAssistance", "unknown key"]),
+            ("group.json", #"{"users":[],"workgroups":[{"name":"W","member":["a"]}]}"#, ["workgroups[0].member"]),
+        ]
+        for (name, text, expected) in cases {
+            let file = folder.appendingPathComponent(name)
+            try Data(text.utf8).write(to: file)
+            let result = try runCommand(["serve", "--directory", file.path, "--data", folder.appendingPathComponent("data").path, "--port", "0"])
+            #expect(result.status == 2, "\(name): exit \(result.status)")
+            for fragment in expected { #expect(result.output.contains(fragment), "\(name): \(result.output)") }
+        }
+    }
+
+    @Test("a --data that is a file, or cannot be created, or holds something that is not a database, names the path and the fix and exits 2")
+    func dataFolderProblems() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("plain-file")
+        try Data("x".utf8).write(to: file)
+        let garbage = folder.appendingPathComponent("garbage")
+        try FileManager.default.createDirectory(at: garbage, withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 8_192).write(to: garbage.appendingPathComponent("openicws.sqlite"))
+        let cases: [(String, String)] = [
+            (file.path, "is a file, not a folder"),
+            (file.appendingPathComponent("below").path, "the folder cannot be created (Not a directory)"),
+            (garbage.path, "cannot be prepared"),
+        ]
+        for (path, problem) in cases {
+            let result = try runCommand(["serve", "--data", path, "--port", "0"])
+            #expect(result.status == 2, "\(path): exit \(result.status)\n\(result.output)")
+            #expect(result.output.contains("--data \(path): ") && result.output.contains(problem), "\(result.output)")
+            #expect(!result.output.contains("NSCocoaErrorDomain"), "\(result.output)")
+        }
+    }
+
+    @Test("--version prints the version the server reports")
+    func version() throws {
+        let result = try runCommand(["--version"])
+        #expect(result.status == 0)
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == ICWSMetrics.version)
     }
 
     @Test("hash-password prints a bcrypt hash that a directory file accepts and login verifies")

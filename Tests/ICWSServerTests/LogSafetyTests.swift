@@ -36,6 +36,36 @@ struct LogSafetyTests {
     }
 }
 
+@Suite("Log formats and the access log")
+struct LogFormatTests {
+    @Test("--log-format json writes one JSON object per line, a newline in a user id included; --access-log logs each request by route, status and user, without session ids")
+    func jsonAndAccessLog() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openicws-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await ServerProcess(
+            executable: try #require(BuiltServer.executable), dataDirectory: folder.appendingPathComponent("data").path,
+            port: try freeLoopbackPort(), adminToken: "t", extraArguments: ["--log-level", "info", "--log-format", "json", "--access-log"])
+        defer { server.stop() }
+        let body = #"{"__type":"urn:inin.com:connection:icAuthConnectionRequestSettings","userID":"nobody\nFORGED","password":"x"}"#
+        _ = try await server.request(.POST, "/icws/connection", headers: [("Accept-Language", "en-US")], json: body)
+        let agent = try await server.login("agent1")
+        _ = try await server.send(agent, .GET, "/connection")
+        try await Task.sleep(for: .milliseconds(200))
+
+        let lines = server.log.split(separator: "\n")
+        let objects = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(objects.count == lines.count, "lines that are not JSON:\n\(lines.filter { !$0.hasPrefix("{") }.joined(separator: "\n"))")
+        let refused = objects.first { $0["message"] as? String == "login refused" }
+        #expect((refused?["metadata"] as? [String: String])?["userId"] == "nobody\nFORGED")
+        let access = objects.filter { $0["label"] as? String == "openicws.access" }.compactMap { $0["metadata"] as? [String: String] }
+        #expect(access.contains { $0["route"] == "/icws/connection" && $0["status"] == "400" && $0["method"] == "POST" })
+        let own = access.first { $0["method"] == "GET" && $0["route"]?.hasSuffix("/connection") == true }
+        #expect(own?["user"] == "agent1" && own?["status"] == "200", "\(access)")
+        #expect(!server.log.contains(agent.sessionId + "/"), "a session id is in the access log")
+    }
+}
+
 @Suite("Secrets")
 struct SecretTests {
     @Test("a password with a NUL byte is refused even when what precedes the NUL is the password")

@@ -40,6 +40,36 @@ struct OperationsTests {
         }
     }
 
+    @Test("/metrics counts requests that end in errors under their status, logins by result, assistance requests, and explains each metric with # HELP")
+    func errorsAndCounters() async throws {
+        ICWSMetrics.bootstrap()
+        let server = try await TestServer.make()
+        try await server.run { http in
+            let agent = try await http.session("agent1")
+            #expect(try await http.login("agent1", password: "wrong").status == .badRequest)
+            #expect(try await http.send(.get, "/no/such/thing").status == .notFound)
+            _ = try await http.request(by: agent)
+            let text = try await http.send(.get, "/metrics").text
+            let lines = text.split(separator: "\n").map(String.init)
+            func value(_ prefix: String) -> Double? {
+                lines.first { $0.hasPrefix(prefix + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect((value(#"openicws_requests_total{method="POST",route="/icws/connection",status="400"}"#) ?? 0) >= 1, "\(text)")
+            #expect((value(#"openicws_requests_total{method="POST",route="/icws/connection",status="201"}"#) ?? 0) >= 1)
+            #expect(lines.contains { $0.hasPrefix("openicws_requests_total{") && $0.contains(#"status="404""#) })
+            #expect(lines.contains { $0.hasPrefix("openicws_request_duration_seconds_count{") && $0.contains(#"status="400""#) })
+            #expect((value(#"openicws_logins_total{result="failed"}"#) ?? 0) >= 1)
+            #expect((value(#"openicws_logins_total{result="ok"}"#) ?? 0) >= 1)
+            #expect((value("openicws_assistance_requests_total") ?? 0) >= 1)
+            #expect(value(#"openicws_build_info{version="\#(ICWSMetrics.version)"}"#) == 1)
+            // Every metric family is explained.
+            for type in lines where type.hasPrefix("# TYPE ") {
+                let name = type.split(separator: " ")[2]
+                #expect(lines.contains { $0.hasPrefix("# HELP \(name) ") }, "no # HELP for \(name)")
+            }
+        }
+    }
+
     @Test("a draining node refuses logins with 503 error.server.notAcceptingConnections and an alternateHostList")
     func draining() async throws {
         let server = try await TestServer.make()

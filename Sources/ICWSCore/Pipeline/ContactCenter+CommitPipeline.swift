@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import ICWSModel
 import Synchronization
@@ -187,18 +188,26 @@ extension ContactCenter {
             if let conflict = error as? any StoreConflictError {
                 logger.notice("commit refused by the store; batch undone", metadata: ["reason": "\(conflict)", "jobs": "\(jobCount)"])
                 failure = .conflict(conflict.description)
+                Self.storeFailure("conflict")
             } else if error is any ChangeLogGapError {
                 logger.warning("the change log was pruned past this node's state; reloading", metadata: ["jobs": "\(jobCount)"])
                 failure = .storeUnavailable
                 pipeline.reloadRequested = true
+                Self.storeFailure("log_gap")
             } else {
                 logger.error("commit failed; batch undone", metadata: ["error": "\(error)", "jobs": "\(jobCount)"])
                 failure = .storeUnavailable
                 suspendWatches(because: error)
+                Self.storeFailure("commit")
             }
             for completion in batch.completions { completion(failure) }
         }
         pipeline.inFlight = []
+    }
+
+    /// `openicws_store_failures_total{kind=commit|conflict|log_gap}`: batches the store refused or failed.
+    static func storeFailure(_ kind: String) {
+        Counter(label: "openicws_store_failures_total", dimensions: [("kind", kind)]).increment()
     }
 
     /// Inside the store's write: applies what other nodes committed meanwhile, then runs the batch's jobs

@@ -41,6 +41,7 @@ public actor ContactCenter {
 
     let batchSizes = Recorder(label: "openicws_commit_batch_size")
     let commitDurations = Timer(label: "openicws_commit_duration_seconds")
+    let assistanceRequests = Counter(label: "openicws_assistance_requests_total")
 
     /// Loads the store's state. Nothing is committed until the `CommitPipeline` service runs.
     /// - Parameter retainedFinished: how many completed requests and how many disconnected interactions stay
@@ -147,9 +148,11 @@ public actor ContactCenter {
     /// An agent asks for help on an interaction; returns the new assistance id. `text` is checked first.
     public func requestAssistance(user: DirectoryUser, interactionId: String, text: String?) async throws -> String {
         let text = try DomainState.validText(text)
-        return try await perform { [clock] state throws(DomainError) in
+        let id = try await perform { [clock] state throws(DomainError) in
             try state.requestAssistance(by: user, interactionId: interactionId, text: text, at: clock.now())
         }
+        assistanceRequests.increment()
+        return id
     }
 
     /// The initiator completes ("Done") a request.

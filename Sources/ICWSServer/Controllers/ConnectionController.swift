@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,12 +10,13 @@ import NIOPosix
 struct ConnectionController {
     let center: ContactCenter
     let throttle: LoginThrottle
+    let passwords: PasswordChecks
     let configuration: ServerConfiguration
     let clock: any ICWSClock
 
     static let version = ServerVersion(
         majorVersion: "25", minorVersion: "1", su: "0", build: "1", productId: "OpenICWS", codebaseId: "openicws",
-        productReleaseDisplayString: "OpenICWS 0.1 (ICWS-compatible)")
+        productReleaseDisplayString: "OpenICWS \(ICWSMetrics.version) (ICWS-compatible)")
 
     func addSessionlessRoutes(to router: Router<ICWSRequestContext>) {
         router.resource("/icws/connection", post: login)
@@ -59,16 +61,18 @@ struct ConnectionController {
         let directory = center.directory
         if let seconds = throttle.retryAfter(userId: userId, address: context.remoteAddress, now: clock.now()) {
             context.logger.notice("login throttled", metadata: ["userId": "\(userId)", "address": "\(context.remoteAddress ?? "")"])
+            Self.counted("throttled")
             throw ICWSError.tooManyAttempts(retryAfter: seconds)
         }
-        // bcrypt is slow on purpose: keep it off the event loop (the pool's threads bound how many run at once).
-        let verified = try await NIOThreadPool.singleton.runIfActive { directory.verifyPassword(password, for: userId) }
+        let verified = try await passwords.run { directory.verifyPassword(password, for: userId) }
         guard let user = verified else {
             throttle.failed(userId: userId, address: context.remoteAddress, now: clock.now())
             context.logger.notice("login refused", metadata: ["userId": "\(userId)"])
+            Self.counted("failed")
             throw ICWSError.authenticationFailure
         }
         throttle.succeeded(userId: userId)
+        Self.counted("ok")
         let session = try await center.login(
             user, language: language, applicationName: applicationName,
             mailboxCapacity: configuration.mailboxCapacity, replayCapacity: configuration.replayCapacity)
@@ -86,6 +90,11 @@ struct ConnectionController {
         headers[.location] = "/icws/\(session.id)/connection"
         headers[.setCookie] = "icws_\(session.id)=\(session.cookieValue); Path=/icws/\(session.id); HttpOnly"
         return ICWSResponse.json(response, status: .created, headers: headers)
+    }
+
+    /// `openicws_logins_total{result=ok|failed|throttled|busy}`.
+    static func counted(_ result: String) {
+        Counter(label: "openicws_logins_total", dimensions: [("result", result)]).increment()
     }
 
     @Sendable func logout(_ request: Request, context: ICWSRequestContext) async throws -> Response {

@@ -17,7 +17,6 @@ final class LoginThrottle: Sendable {
     private let failures = Mutex<[String: [Date]]>([:])
     /// Keys kept at most (an address flood cannot grow memory without bound).
     private let maxKeys = 100_000
-    private let throttled = Counter(label: "openicws_logins_throttled_total")
 
     init(_ settings: Settings) {
         self.settings = settings
@@ -36,7 +35,6 @@ final class LoginThrottle: Sendable {
             return waits.max()
         }
         guard let wait else { return nil }
-        throttled.increment()
         return max(1, Int(wait.rounded(.up)))
     }
 

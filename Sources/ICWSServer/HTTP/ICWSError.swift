@@ -133,6 +133,14 @@ public struct ICWSError: Error, Sendable, Equatable {
     public static let shuttingDown = ICWSError(status: 503, body: ICWSErrorBody(
         errorId: "error.server.unavailable", message: "The server is shutting down; nothing was changed."))
 
+    /// Too many logins are being checked at once (bcrypt is slow by design).
+    public static var loginsBusy: ICWSError {
+        var error = ICWSError(status: 503, body: ICWSErrorBody(
+            errorId: "error.server.unavailable", message: "Too many logins are being checked right now; retry in a second."))
+        error.retryAfterSeconds = 1
+        return error
+    }
+
     public static let notAcceptingConnections = ICWSError(status: 503, body: ICWSErrorBody(
         errorId: "error.server.notAcceptingConnections", message: "The server is not accepting connections.",
         alternateHostList: []))

@@ -20,7 +20,8 @@ struct TestServer {
 
     static func make(
         features: FeatureVersions = FeatureVersions(), clock: ManualClock? = nil, dataDirectory: String? = nil,
-        store: (any AssistanceStore)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
+        store: (any AssistanceStore)? = nil, directory users: Directory = Directory.demo(),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("openicws-test-\(UUID().uuidString)").path
@@ -34,7 +35,7 @@ struct TestServer {
         var logger = Logger(label: "openicws.test")
         logger.logLevel = .warning
         let openICWS = try await OpenICWS.make(
-            configuration: configuration, directory: Directory.demo(), store: store, clock: clock ?? SystemClock(), logger: logger)
+            configuration: configuration, directory: users, store: store, clock: clock ?? SystemClock(), logger: logger)
         return TestServer(openICWS: openICWS, dataDirectory: directory, clock: clock)
     }
 
