@@ -50,6 +50,11 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
         let store = SQLiteAssistanceStore(connection: connection, threadPool: threadPool, path: path)
         do {
             try await store.migrate()
+        } catch let error as SQLiteError where error.reason == .busy || error.reason == .locked {
+            try? await store.close()
+            throw DataDirectoryError(
+                directory: directory, problem: "\(path) is locked by another process (\(error))",
+                fix: "stop the other openicws using this --data, or give this one its own --data")
         } catch {
             try? await store.close()
             throw DataDirectoryError(
@@ -61,9 +66,13 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
 
     private func migrate() async throws {
         for statement in [
+            // Before WAL is first used: the WAL index then lives in this process's memory, not in a mapped
+            // `-shm` file (a mapped file that cannot grow, on a full or read-only disk, kills the process with
+            // SIGBUS), and the lock held until close keeps a second server off the same --data.
+            "PRAGMA locking_mode=EXCLUSIVE",
+            "PRAGMA busy_timeout=2000",
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=FULL",
-            "PRAGMA busy_timeout=5000",
             """
             CREATE TABLE IF NOT EXISTS interactions (
                 id TEXT PRIMARY KEY, type TEXT NOT NULL, remote_name TEXT NOT NULL, workgroup TEXT,

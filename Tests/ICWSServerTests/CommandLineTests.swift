@@ -81,6 +81,20 @@ struct CommandLineTests {
         }
     }
 
+    @Test("a second server on the same --data is refused at start-up, naming the lock, instead of sharing the file")
+    func secondServerRefused() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("openicws-lock-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try await ServerProcess(
+            executable: try #require(BuiltServer.executable), dataDirectory: folder.appendingPathComponent("data").path,
+            port: try freeLoopbackPort(), adminToken: "t")
+        defer { first.stop() }
+        let second = try runCommand(["serve", "--data", folder.appendingPathComponent("data").path, "--port", "0"])
+        #expect(second.status == 2)
+        #expect(second.output.contains("locked by another process"), "\(second.output)")
+    }
+
     @Test("--version prints the version the server reports")
     func version() throws {
         let result = try runCommand(["--version"])
