@@ -43,7 +43,9 @@ public struct OpenICWS: Sendable {
             throttle: LoginThrottle(.init(
                 failuresPerUser: configuration.loginFailuresPerUser, failuresPerAddress: configuration.loginFailuresPerAddress,
                 windowSeconds: configuration.loginFailureWindowSeconds)),
-            passwords: PasswordChecks(threads: configuration.passwordThreads, queueLimit: configuration.maxPendingLogins))
+            passwords: PasswordChecks(
+                threads: configuration.passwordThreads, maxWaitSeconds: configuration.maxLoginWaitSeconds,
+                calibrate: { _ = directory.verifyPassword("calibration", for: "\u{0}") }))
     }
 
     /// The live sessions of this node.

@@ -41,8 +41,8 @@ public struct ServerConfiguration: Sendable {
     /// Seconds an event stream may stay open after its session ended (logout, expiry) before its
     /// connection is closed, whether or not the client read the goodbye.
     public var abandonedStreamSeconds: Double = 5
-    /// Logins whose password may wait for a bcrypt thread; past it, 503 with Retry-After.
-    public var maxPendingLogins = 64
+    /// Seconds a login may wait for a password check (bcrypt) before it answers 503 with Retry-After.
+    public var maxLoginWaitSeconds: Double = 5
     /// Threads that check passwords (bcrypt); by default half the cores.
     public var passwordThreads = max(1, System.coreCount / 2)
     /// Logs one line per HTTP request (label `openicws.access`).

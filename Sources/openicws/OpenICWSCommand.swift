@@ -81,8 +81,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds over which failed logins are counted.")
     var loginFailureWindowSeconds: Double = 300
 
-    @Option(help: "Logins that may wait for a password check (bcrypt) beyond those being checked; past it, 503 with Retry-After.")
-    var maxPendingLogins: Int = 64
+    @Option(help: "Seconds a login may wait for a password check (bcrypt, on threads of its own); past it, 503 with Retry-After.")
+    var maxLoginWaitSeconds: Double = 5
 
     @Option(help: "Seconds a stopping server (SIGTERM, SIGINT) may take before it exits regardless.")
     var shutdownGraceSeconds: Double = 10
@@ -128,7 +128,7 @@ struct Serve: AsyncParsableCommand {
         ] where !(value > 0) {
             throw ValidationError("\(name) must be positive")
         }
-        guard maxPendingLogins >= 0 else { throw ValidationError("--max-pending-logins must not be negative") }
+        guard maxLoginWaitSeconds >= 0 else { throw ValidationError("--max-login-wait-seconds must not be negative") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard nodeTimeoutSeconds >= 3 else { throw ValidationError("--node-timeout-seconds must be at least 3") }
         guard StandardErrorLogHandler.Format(rawValue: logFormat) != nil else {
@@ -170,7 +170,7 @@ struct Serve: AsyncParsableCommand {
         configuration.heartbeatSeconds = max(1, nodeTimeoutSeconds / 3)
         configuration.shutdownGraceSeconds = shutdownGraceSeconds
         configuration.accessLog = accessLog
-        configuration.maxPendingLogins = maxPendingLogins
+        configuration.maxLoginWaitSeconds = maxLoginWaitSeconds
         configuration.connections.headTimeoutSeconds = requestHeadTimeoutSeconds
         configuration.connections.bodyTimeoutSeconds = requestBodyTimeoutSeconds
         configuration.connections.idleTimeoutSeconds = connectionIdleSeconds

@@ -35,14 +35,14 @@ struct LoginThrottleTests {
         }
     }
 
-    @Test("a login flood waits for bounded bcrypt threads: past the queue, logins answer 503 with Retry-After at once; the right password works after")
+    @Test("a login flood waits for bounded bcrypt threads: a login that would wait past --max-login-wait-seconds answers 503 with Retry-After at once; the right password works after")
     func floodIsBounded() async throws {
         // One user hashed at cost 12 (about a quarter of a second per check); unknown users cost the same.
         let json = #"{"users":[{"userId":"slow","passwordHash":"$2b$12$aeJlSeCpk1FJMnq2OqSireWFHet4UzrYJmodTk8dM9XAuk4.fcoEu"}]}"#
         let directory = try Directory.parse(Data(json.utf8), file: "test")
         let server = try await TestServer.make(directory: directory, configure: {
             $0.passwordThreads = 1
-            $0.maxPendingLogins = 2
+            $0.maxLoginWaitSeconds = 0.3
             $0.loginFailuresPerAddress = 0
             $0.loginFailuresPerUser = 0
         })
