@@ -224,6 +224,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                     message: "The server has too many connections open (\(counter.maxConnections)); retry later."))
                 return
             }
+            // A body larger than any ICWS request is refused before it is awaited (a 10 GB Content-Length
+            // would otherwise hold the connection until the body timeout).
+            if inFlight == 1, let declared = head.headers.first(name: "content-length").flatMap(Int.init),
+                declared > ICWSRequestContext.maxBodyBytes {
+                refusing = true
+                ConnectionCounter.closedByServer("body_too_large")
+                respondAndClose(context, status: .badRequest, error: ICWSErrorBody(
+                    errorId: "error.request.invalidRepresentation",
+                    message: "The request body is too large (\(declared) bytes; at most \(ICWSRequestContext.maxBodyBytes))."))
+                return
+            }
             if !head.isKeepAlive {
                 closeAfterResponse = true
                 if !head.headers.contains(name: "connection") { head.headers.add(name: "Connection", value: "close") }

@@ -23,7 +23,10 @@ public struct ICWSRequestContext: RequestContext {
     }
 
     /// ICWS bodies are small; anything larger is refused before it is read.
-    public var maxUploadSize: Int { 64 * 1024 }
+    public var maxUploadSize: Int { Self.maxBodyBytes }
+
+    /// The largest request body accepted (64 KB): ICWS bodies are small.
+    static let maxBodyBytes = 64 * 1024
 
     /// The session, or 401 when the route was reached without one (a routing bug, not a client error).
     func requireSession() throws -> Session {
