@@ -82,6 +82,19 @@ def wait_closed(sockets, seconds):
     return len(closed)
 
 
+def read_all(sock):
+    """What the server sends until it closes the connection (or resets it)."""
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except OSError:
+        return data
+
+
 def open_sockets(host, port, count, payload=b""):
     sockets = []
     for _ in range(count):
@@ -122,15 +135,7 @@ def probe_hugebody(host, port):
     started = time.monotonic()
     sock.sendall(b"POST /icws/connection HTTP/1.1\r\nHost: x\r\nAccept-Language: en\r\nContent-Type: application/json\r\n"
                  b"Content-Length: 10000000000\r\n\r\n")
-    data = b""
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
+    data = read_all(sock)
     first = data.split(b"\r\n", 1)[0].decode(errors="replace")
     report("hugebody", first.startswith("HTTP/1.1 4") and time.monotonic() - started < 35,
            f"answered '{first}' and closed after {time.monotonic() - started:.1f} s")
@@ -194,15 +199,7 @@ def probe_garbage(host, port):
     for name, payload, expected in cases:
         sock = socket.create_connection((host, port), timeout=5)
         sock.sendall(payload)
-        data = b""
-        try:
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        except OSError:
-            pass
+        data = read_all(sock)
         head, _, body = data.partition(b"\r\n\r\n")
         status = head.split(b" ")[1].decode() if b" " in head else "none"
         try:
