@@ -49,7 +49,7 @@ struct EventStreamTests {
                 let session = try await http.session(["agent1", "agent2", "supervisor1"][index % 3])
                 streams.append(try await EventStreamRecorder.open(port: http.port, session: session))
             }
-            #expect(await eventually { server.openICWS.openStreams == 40 })
+            #expect(await eventually { server.openICWS.openStreams == 40 }, "open streams: \(server.openICWS.openStreams)")
             for stream in streams { await stream.close() }
             #expect(await eventually(10) { server.openICWS.openStreams == 0 }, "open streams: \(server.openICWS.openStreams)")
         }

@@ -16,6 +16,9 @@ final class ChangeFeed {
     /// Each user's sessions, keyed by object identity (cheap to hash on the fan-out path).
     private(set) var watchesByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
 
+    /// Stream sinks to wake once the current publication is queued everywhere (one job per event loop).
+    private var pendingWakes: [any StreamSink] = []
+
     let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
     let queuedCounter = Counter(label: "openicws_messages_queued_total")
 
@@ -122,6 +125,7 @@ final class ChangeFeed {
     /// After a commit (here or on another node): fresh snapshots for new watches, then one delta per
     /// watch for what the events touched.
     func publish(_ events: [DomainEvent], snapshots: [(sessionId: String, watch: WatchKey)] = [], state: DomainState) {
+        defer { wakeStreams() }
         var memo: [AnyHashable: [UInt8]] = [:]
         for (sessionId, key) in snapshots {
             guard let watch = watches[sessionId], let message = snapshot(key, for: watch, state: state, memo: &memo) else { continue }
@@ -141,6 +145,7 @@ final class ChangeFeed {
 
     /// Sends every watch of every session a fresh snapshot (the store recovered, or the state was reloaded).
     func resnapshotAll(state: DomainState) {
+        defer { wakeStreams() }
         var memo: [AnyHashable: [UInt8]] = [:]
         for watch in watches.values where watch.isWatchingAnything {
             for key in watch.allKeys {
@@ -151,6 +156,7 @@ final class ChangeFeed {
 
     /// Sends one subscription-state message to every session with an assistance watch.
     func broadcast(_ message: AssistanceSubscriptionStateMessage, state: DomainState) {
+        defer { wakeStreams() }
         guard features.supports("interactions", 10) else { return }
         let json = encode(message)
         for watch in watches.values {
@@ -173,7 +179,7 @@ final class ChangeFeed {
     /// Queues a message; when the mailbox is full, that watch's queued deltas collapse into a snapshot.
     func deliver(_ message: OutboundMessage, to watch: SessionWatches, state: DomainState) {
         let mailbox = watch.session.mailbox
-        switch mailbox.push(message) {
+        switch mailbox.push(message, wakes: &pendingWakes) {
         case .queued:
             queuedCounter.increment()
         case .closed:
@@ -188,6 +194,14 @@ final class ChangeFeed {
             let snapshots = watch.allKeys.compactMap { snapshot($0, for: watch, state: state, memo: &memo) }
             mailbox.replaceAll(with: snapshots)
         }
+    }
+
+    /// Wakes the sinks of every mailbox that got messages, together.
+    func wakeStreams() {
+        guard let first = pendingWakes.first else { return }
+        let sinks = pendingWakes
+        pendingWakes.removeAll(keepingCapacity: true)
+        first.wake(together: sinks)
     }
 
     /// How many watches of each kind are open (for metrics).

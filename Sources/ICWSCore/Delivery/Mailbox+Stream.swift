@@ -13,21 +13,52 @@ public enum StreamEvent: Sendable {
 extension Mailbox {
     /// Makes a new stream the one that receives messages; an older stream of the session ends.
     public func attachStream() -> UInt64 {
-        let (token, waiter) = state.withLock { state -> (UInt64, CheckedContinuation<Void, Never>?) in
+        let (token, wake) = state.withLock { state -> (UInt64, Wake) in
             state.streamOwner += 1
             state.pingRequested = false
-            let waiter = state.waiter?.continuation
-            state.waiter = nil
-            return (state.streamOwner, waiter)
+            // The older stream, task or sink, is told so it sees that it lost the mailbox and ends.
+            let wake = state.signal()
+            if state.sink != nil {
+                state.sink = nil
+                state.sinkWoken = false
+            }
+            return (state.streamOwner, wake)
         }
-        waiter?.resume()
+        wake.fire()
         return token
+    }
+
+    /// Makes `sink` the way stream `token` is told about work (instead of `nextStreamEvent`); false when a
+    /// newer stream took the mailbox meanwhile. The sink is woken at once if something waits.
+    public func install(_ sink: any StreamSink, for token: UInt64) -> Bool {
+        let (installed, wakeNow) = state.withLock { state -> (Bool, Bool) in
+            guard state.streamOwner == token else { return (false, false) }
+            state.sink = (token, sink)
+            state.sinkWoken = true
+            return (true, true)
+        }
+        if wakeNow { sink.wake() }
+        return installed
+    }
+
+    /// For the sink of stream `token`: the next thing to write, or nil when nothing waits (the sink is then
+    /// woken again when something arrives). Messages returned are kept for replay.
+    public func take(for token: UInt64) -> StreamEvent? {
+        state.withLock { state in
+            if let event = Self.nextEvent(&state, token: token, replayCapacity: replayCapacity) { return event }
+            if state.sink?.owner == token { state.sinkWoken = false }
+            return nil
+        }
     }
 
     /// Ends the stream `token` (its client went away); queued messages stay for the next reader.
     public func detachStream(_ token: UInt64) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.streamOwner == token { state.streamOwner += 1 }
+            if state.sink?.owner == token {
+                state.sink = nil
+                state.sinkWoken = false
+            }
             guard state.waiter?.owner == token else { return nil }
             let waiter = state.waiter?.continuation
             state.waiter = nil
@@ -38,38 +69,39 @@ extension Mailbox {
 
     /// Asks the waiting stream to write a keep-alive.
     public func requestPing() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let wake = state.withLock { state -> Wake in
             state.pingRequested = true
-            let waiter = state.waiter?.continuation
-            state.waiter = nil
-            return waiter
+            return state.signal()
         }
-        waiter?.resume()
+        wake.fire()
+    }
+
+    /// What stream `token` should do now, if anything (under the lock).
+    private static func nextEvent(_ state: inout State, token: UInt64, replayCapacity: Int) -> StreamEvent? {
+        if state.streamOwner != token { return .end }
+        if !state.queue.isEmpty {
+            let entries = state.queue
+            state.queue.removeAll(keepingCapacity: true)
+            state.replay.append(contentsOf: entries)
+            if state.replay.count > replayCapacity {
+                let drop = state.replay.count - replayCapacity
+                state.evictedThrough = state.replay[drop - 1].sequence
+                state.replay.removeFirst(drop)
+            }
+            return .messages(entries)
+        }
+        if state.closure != nil { return .end }
+        if state.pingRequested {
+            state.pingRequested = false
+            return .ping
+        }
+        return nil
     }
 
     /// Waits for the next thing stream `token` should do. Messages returned are kept for replay.
     public func nextStreamEvent(_ token: UInt64) async -> StreamEvent {
         while true {
-            let event = state.withLock { state -> StreamEvent? in
-                if state.streamOwner != token { return .end }
-                if !state.queue.isEmpty {
-                    let entries = state.queue
-                    state.queue.removeAll(keepingCapacity: true)
-                    state.replay.append(contentsOf: entries)
-                    if state.replay.count > replayCapacity {
-                        let drop = state.replay.count - replayCapacity
-                        state.evictedThrough = state.replay[drop - 1].sequence
-                        state.replay.removeFirst(drop)
-                    }
-                    return .messages(entries)
-                }
-                if state.closure != nil { return .end }
-                if state.pingRequested {
-                    state.pingRequested = false
-                    return .ping
-                }
-                return nil
-            }
+            let event = state.withLock { state in Self.nextEvent(&state, token: token, replayCapacity: replayCapacity) }
             if let event { return event }
             if Task.isCancelled { return .end }
             await withTaskCancellationHandler {

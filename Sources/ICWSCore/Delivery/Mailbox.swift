@@ -59,7 +59,34 @@ public final class Mailbox: Sendable {
         /// The stream that currently owns delivery; a newer stream takes over.
         var streamOwner: UInt64 = 0
         var waiter: (owner: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        /// The attached stream's sink (the server's way), and whether it was woken and has not yet taken all.
+        var sink: (owner: UInt64, sink: any StreamSink)?
+        var sinkWoken = false
         var pingRequested = false
+
+        /// Whom to tell that there is work: the waiting task, or the sink unless it is already woken.
+        mutating func signal() -> Wake {
+            if let waiter {
+                self.waiter = nil
+                return Wake(continuation: waiter.continuation)
+            }
+            if let sink, !sinkWoken {
+                sinkWoken = true
+                return Wake(sink: sink.sink)
+            }
+            return Wake()
+        }
+    }
+
+    /// Who was told about new work; `fire()` tells them, outside the lock.
+    struct Wake {
+        var continuation: CheckedContinuation<Void, Never>?
+        var sink: (any StreamSink)?
+
+        func fire() {
+            continuation?.resume()
+            sink?.wake()
+        }
     }
 
     /// How many messages may wait.
@@ -76,16 +103,23 @@ public final class Mailbox: Sendable {
     /// Queues a message unless full or closed.
     @discardableResult
     public func push(_ message: OutboundMessage) -> PushResult {
-        let (result, waiter) = state.withLock { state -> (PushResult, CheckedContinuation<Void, Never>?) in
-            if state.closure != nil { return (.closed, nil) }
-            if state.queue.count >= capacity { return (.full, nil) }
+        var sinks: [any StreamSink] = []
+        let result = push(message, wakes: &sinks)
+        for sink in sinks { sink.wake() }
+        return result
+    }
+
+    /// Queues a message; a sink to wake is appended to `wakes` (woken together by the caller) instead.
+    func push(_ message: OutboundMessage, wakes: inout [any StreamSink]) -> PushResult {
+        let (result, wake) = state.withLock { state -> (PushResult, Wake) in
+            if state.closure != nil { return (.closed, Wake()) }
+            if state.queue.count >= capacity { return (.full, Wake()) }
             state.queue.append(MailboxEntry(sequence: state.nextSequence, message: message))
             state.nextSequence += 1
-            let waiter = state.waiter?.continuation
-            state.waiter = nil
-            return (.queued, waiter)
+            return (.queued, state.signal())
         }
-        waiter?.resume()
+        wake.continuation?.resume()
+        if let sink = wake.sink { wakes.append(sink) }
         return result
     }
 
@@ -93,34 +127,30 @@ public final class Mailbox: Sendable {
     ///
     /// Returns false when, even so, there is no room (other watches fill the queue).
     public func collapse(_ watch: WatchKey, into snapshot: OutboundMessage) -> Bool {
-        let (done, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-            if state.closure != nil { return (true, nil) }
+        let (done, wake) = state.withLock { state -> (Bool, Wake) in
+            if state.closure != nil { return (true, Wake()) }
             state.queue.removeAll { $0.message.watch == watch }
-            guard state.queue.count < capacity else { return (false, nil) }
+            guard state.queue.count < capacity else { return (false, Wake()) }
             state.queue.append(MailboxEntry(sequence: state.nextSequence, message: snapshot))
             state.nextSequence += 1
-            let waiter = state.waiter?.continuation
-            state.waiter = nil
-            return (true, waiter)
+            return (true, state.signal())
         }
-        waiter?.resume()
+        wake.fire()
         return done
     }
 
     /// Replaces the whole queue with `snapshots` (one per watch), for when collapsing one watch is not enough.
     public func replaceAll(with snapshots: [OutboundMessage]) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.closure != nil { return nil }
+        let wake = state.withLock { state -> Wake in
+            if state.closure != nil { return Wake() }
             state.queue.removeAll()
             for snapshot in snapshots.prefix(capacity) {
                 state.queue.append(MailboxEntry(sequence: state.nextSequence, message: snapshot))
                 state.nextSequence += 1
             }
-            let waiter = state.waiter?.continuation
-            state.waiter = nil
-            return waiter
+            return state.signal()
         }
-        waiter?.resume()
+        wake.fire()
     }
 
     /// Takes every queued message (the destructive short poll).
@@ -137,18 +167,16 @@ public final class Mailbox: Sendable {
 
     /// Closes the mailbox after queueing a last message (e.g. `connectionStateChangeMessage`).
     public func close(reason: String, lastMessage: OutboundMessage?) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.closure == nil else { return nil }
+        let wake = state.withLock { state -> Wake in
+            guard state.closure == nil else { return Wake() }
             if let lastMessage {
                 state.queue.append(MailboxEntry(sequence: state.nextSequence, message: lastMessage))
                 state.nextSequence += 1
             }
             state.closure = Closure(reason: reason)
-            let waiter = state.waiter?.continuation
-            state.waiter = nil
-            return waiter
+            return state.signal()
         }
-        waiter?.resume()
+        wake.fire()
     }
 
     /// Whether the mailbox was closed.

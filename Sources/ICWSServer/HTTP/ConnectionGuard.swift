@@ -106,7 +106,7 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let guardHandler = ConnectionGuard(counter: counter)
+            let guardHandler = ConnectionGuard(counter: counter, eventLoop: channel.eventLoop)
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(ByteTap(owner: guardHandler))
             try pipeline.configureHTTPServerPipeline(
@@ -176,9 +176,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var discarding = false
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// This handler's place in the pipeline, while it is in one (event streams write from it).
+    private var context: ChannelHandlerContext?
+    /// The event stream this connection serves, if any: pumped again when the socket drains.
+    var streamPump: StreamPump?
+    let eventLoop: any EventLoop
 
-    init(counter: ConnectionCounter) {
+    init(counter: ConnectionCounter, eventLoop: any EventLoop) {
         self.counter = counter
+        self.eventLoop = eventLoop
         let policy = counter.policy
         func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1_000_000_000)) }
         headTimeout = amount(policy.headTimeoutSeconds)
@@ -190,6 +196,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         counted = true
         overLimit = counter.opened()
         idleSince = .now()
@@ -199,6 +206,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        self.context = nil
+        streamPump?.finish()
         if counted {
             counted = false
             counter.closed()
@@ -261,6 +270,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             unwritableSince = nil
+            streamPump?.pump()
         } else if unwritableSince == nil {
             unwritableSince = .now()
             armTimer(context)
@@ -315,6 +325,37 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             context.write(data, promise: promise)
         }
+    }
+
+    // MARK: Event streams
+
+    /// Whether the connection is still open (on the event loop).
+    var isOpen: Bool { context?.channel.isActive ?? false }
+
+    /// Whether the socket takes more data now.
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// Writes part of an event stream's body (after Hummingbird wrote the response head).
+    func writeStream(_ buffer: ByteBuffer) {
+        context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    func flushStream() {
+        context?.flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        streamPump?.finish()
+        context.fireChannelInactive()
+    }
+
+    /// A client that shuts its side of an event stream is gone: close (other requests may half-close).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let pump = streamPump, case ChannelEvent.inputClosed = event {
+            pump.finish()
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: Deadlines

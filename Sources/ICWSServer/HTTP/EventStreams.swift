@@ -90,15 +90,22 @@ final class EventStreams: Sendable {
                 gauge.record(count)
             }
             do {
-                try await request.body.consumeWithInboundCloseHandler { _ in
-                    try await writer.write(ByteBuffer(string: "retry: \(configuration.sseRetryMilliseconds)\n\n"))
-                    if let lastEventId {
-                        if let missed = mailbox.replay(after: lastEventId) {
-                            if !missed.isEmpty { try await writer.write(Self.encode(missed)) }
-                        } else {
-                            try? await center.resnapshot(sessionId: session.id)
-                        }
+                try await writer.write(ByteBuffer(string: "retry: \(configuration.sseRetryMilliseconds)\n\n"))
+                if let lastEventId {
+                    if let missed = mailbox.replay(after: lastEventId) {
+                        if !missed.isEmpty { try await writer.write(Self.encode(missed)) }
+                    } else {
+                        try? await center.resnapshot(sessionId: session.id)
                     }
+                }
+                // From here the connection's event loop writes the stream; this task only waits for its end.
+                if await pumpFromEventLoop(channel: channel, mailbox: mailbox, token: token) {
+                    logger.debug("stream ended", metadata: ["sessionId": "\(session.id)"])
+                    try? await writer.finish(nil)
+                    return
+                }
+                // No connection guard in the pipeline (a test transport): a task writes the stream.
+                try await request.body.consumeWithInboundCloseHandler { _ in
                     loop: while true {
                         switch await mailbox.nextStreamEvent(token) {
                         case .messages(let entries):
@@ -119,6 +126,28 @@ final class EventStreams: Sendable {
             }
             try? await writer.finish(nil)
         })
+    }
+
+    /// Hands stream `token` to a `StreamPump` on the connection's event loop and waits until the stream ends;
+    /// false (at once) when the pipeline has no `ConnectionGuard` to write through.
+    private func pumpFromEventLoop(channel: any Channel, mailbox: Mailbox, token: UInt64) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            channel.eventLoop.execute { [delivered] in
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self) else {
+                    continuation.resume(returning: false)
+                    return
+                }
+                let pump = StreamPump(connection: connection, mailbox: mailbox, token: token, delivered: delivered) {
+                    continuation.resume(returning: true)
+                }
+                guard connection.isOpen else {
+                    pump.finish()
+                    return
+                }
+                connection.streamPump = pump
+                if !mailbox.install(pump, for: token) { pump.finish() }
+            }
+        }
     }
 
     /// `id: <seq>\ndata: <json>\n\n` per message, no `event:` name.

@@ -1,0 +1,90 @@
+import ICWSCore
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// Writes one event stream from its connection's event loop: the mailbox wakes it when messages, a ping or
+/// the end wait, and it writes them straight into the channel (through `ConnectionGuard`). No task waits per
+/// stream, and a fan-out to many streams is one job per event loop (`wake(together:)`).
+///
+/// While the socket cannot take more (the client reads slowly or not at all), the pump stops taking: the
+/// messages wait in the mailbox, where a full queue collapses into snapshots; `ConnectionGuard` pumps again
+/// when the socket drains, and closes the connection if it never does.
+final class StreamPump: StreamSink, @unchecked Sendable {
+    let eventLoop: any EventLoop
+    private let mailbox: Mailbox
+    private let token: UInt64
+    private let delivered: Counter
+    // Touched on `eventLoop` only.
+    private var connection: ConnectionGuard?
+    private var finished = false
+    private var onFinish: (() -> Void)?
+
+    /// Made on the connection's event loop; `onFinish` runs there once, when the stream ends.
+    init(connection: ConnectionGuard, mailbox: Mailbox, token: UInt64, delivered: Counter, onFinish: @escaping () -> Void) {
+        self.eventLoop = connection.eventLoop
+        self.connection = connection
+        self.mailbox = mailbox
+        self.token = token
+        self.delivered = delivered
+        self.onFinish = onFinish
+    }
+
+    func wake() {
+        eventLoop.execute { self.pump() }
+    }
+
+    func wake(together sinks: [any StreamSink]) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, pumps: [StreamPump])] = [:]
+        for case let pump as StreamPump in sinks {
+            byLoop[ObjectIdentifier(pump.eventLoop), default: (pump.eventLoop, [])].pumps.append(pump)
+        }
+        for (_, group) in byLoop {
+            let pumps = group.pumps
+            group.loop.execute {
+                for pump in pumps { pump.pump() }
+            }
+        }
+    }
+
+    /// On the event loop: writes what waits while the socket takes it.
+    func pump() {
+        eventLoop.assertInEventLoop()
+        guard !finished, let connection else { return }
+        guard connection.isOpen else {
+            finish()
+            return
+        }
+        var wrote = false
+        while connection.isWritable {
+            guard let event = mailbox.take(for: token) else { break }
+            switch event {
+            case .messages(let entries):
+                connection.writeStream(EventStreams.encode(entries))
+                delivered.increment(by: entries.count)
+                wrote = true
+            case .ping:
+                connection.writeStream(ByteBuffer(string: ":ping\n\n"))
+                wrote = true
+            case .end:
+                if wrote { connection.flushStream() }
+                finish()
+                return
+            }
+        }
+        if wrote { connection.flushStream() }
+    }
+
+    /// On the event loop: the stream is over (ended, taken over, or its connection closed).
+    func finish() {
+        guard !finished else { return }
+        finished = true
+        mailbox.detachStream(token)
+        connection?.streamPump = nil
+        connection = nil
+        let done = onFinish
+        onFinish = nil
+        done?()
+    }
+}
