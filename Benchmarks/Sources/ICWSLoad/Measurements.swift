@@ -12,6 +12,22 @@ public func processCPUSeconds(_ pid: Int32) -> Double? {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// CPU seconds of `pid` and its child processes (nginx's master and workers), from `/proc`.
+public func processTreeCPUSeconds(_ pid: Int32) -> Double? {
+    guard var total = processCPUSeconds(pid) else { return nil }
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries {
+        guard let child = Int32(entry), child != pid,
+            let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+            let afterName = stat.lastIndex(of: ")")
+        else { continue }
+        let fields = stat[stat.index(after: afterName)...].split(separator: " ")
+        // Field 4 is the parent's pid.
+        if fields.count > 1, Int32(fields[1]) == pid { total += processCPUSeconds(child) ?? 0 }
+    }
+    return total
+}
+
 /// CPU seconds this process (the generator) has used so far.
 public func generatorCPUSeconds() -> Double? { processCPUSeconds(getpid()) }
 

@@ -177,6 +177,7 @@ public enum Scenarios {
             // Agents raise requests on a fixed schedule (open loop).
             state.measuring.store(true, ordering: .relaxed)
             let start = nowNanos()
+            let cpuBefore = target.serverProcess.flatMap(processCPUSeconds)
             try await withThrowingTaskGroup(of: Void.self) { agents in
                 for agent in 0..<options.agents {
                     agents.addTask {
@@ -209,6 +210,9 @@ public enum Scenarios {
             let expected = options.subscribers * requests
             _ = await wait(seconds: options.grace) { state.markers.load(ordering: .relaxed) >= expected }
             try await Task.sleep(for: .milliseconds(300))
+            if let cpuBefore, let cpuAfter = target.serverProcess.flatMap(processCPUSeconds) {
+                report.add("server_cpu_seconds", cpuAfter - cpuBefore)
+            }
             report.add("load_seconds", loadSeconds)
             report.add("start_ns", Double(start))
             group.cancelAll()
@@ -247,25 +251,50 @@ public enum Scenarios {
         report.addLatency("latency", latency)
         report.add("missing", Double(missing))
         report.add("duplicates", Double(duplicates))
+        if let cpu = report.value("server_cpu_seconds") {
+            // The server's CPU (user + system) from the first request to the drain, per delivered message.
+            report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
+            report.remove("server_cpu_seconds")
+        }
         return report
     }
 
     /// The baseline for fan-out: N bare SSE streams on the baseline server, one broadcast per "request".
     public static func baselineFanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
+        try await broadcastFanout(target, options, scenario: "baseline-fanout", subscribePath: "/events") { connection, index in
+            _ = try await connection.request(.POST, "/broadcast?n=\(index)")
+        }
+    }
+
+    /// The same load on nginx with the nchan module: N EventSource subscribers of one channel, one publish
+    /// per "request" carrying the same marker as OpenICWS's messages.
+    public static func nchanFanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
+        try await broadcastFanout(target, options, scenario: "nchan-fanout", subscribePath: "/sub") { connection, index in
+            let response = try await connection.request(
+                .POST, "/pub", headers: [("Content-Type", "application/json")], body: #"{"problemDescription":"bench#\#(index)"}"#)
+            guard (200..<300).contains(response.status) else { throw LoadError("nchan publish answered \(response.status)") }
+        }
+    }
+
+    /// N SSE subscribers of a peer server and one publish per "request" at the scenario's rate.
+    static func broadcastFanout(
+        _ target: LoadTarget, _ options: FanoutOptions, scenario: String, subscribePath: String,
+        publish: @escaping @Sendable (inout LoadConnection, Int) async throws -> Void
+    ) async throws -> LoadReport {
         let requests = max(1, Int(options.rate * options.duration))
         let answered = Locked<[UInt64]>(Array(repeating: 0, count: requests))
         let state = RunState()
-        var report = LoadReport(scenario: "baseline-fanout")
+        var report = LoadReport(scenario: scenario)
         let outcomes = try await withThrowingTaskGroup(of: SubscriberOutcome?.self) { group -> [SubscriberOutcome] in
             for _ in 0..<options.subscribers {
                 group.addTask {
                     do {
                         return try await LoadConnection.with(host: target.host, port: target.port) { connection in
-                            let status = try await connection.openStream("/events", headers: [("Accept", "text/event-stream")])
+                            let status = try await connection.openStream(subscribePath, headers: [("Accept", "text/event-stream")])
                             guard status == 200 else { throw LoadError("baseline stream answered \(status)") }
                             // The baseline sends no snapshot: its retry line counts as ready.
                             state.ready.add(1, ordering: .relaxed)
-                            var outcome = try await readStream(&connection, requests: requests, state: RunState())
+                            var outcome = try await readStream(&connection, requests: requests, state: state)
                             outcome.deliveries = outcome.receivedAt.filter { $0 != 0 }.count
                             return outcome
                         }
@@ -278,18 +307,24 @@ public enum Scenarios {
             _ = await wait(seconds: 120) { state.ready.load(ordering: .relaxed) + state.failures.load(ordering: .relaxed) >= options.subscribers }
             try await Task.sleep(for: .milliseconds(300))
             let start = nowNanos()
+            let cpuBefore = target.serverProcess.flatMap(processTreeCPUSeconds)
             try await LoadConnection.with(host: target.host, port: target.port) { connection in
                 for index in 0..<requests {
                     let due = start + UInt64(Double(index) / options.rate * 1e9)
                     let now = nowNanos()
                     if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
-                    _ = try await connection.request(.POST, "/broadcast?n=\(index)")
+                    try await publish(&connection, index)
                     let at = nowNanos()
                     answered.withLock { $0[index] = at }
                 }
             }
             report.add("load_seconds", Double(nowNanos() - start) / 1e9)
-            _ = await wait(seconds: options.grace) { false }
+            let expected = options.subscribers * requests
+            _ = await wait(seconds: options.grace) { state.markers.load(ordering: .relaxed) >= expected }
+            try await Task.sleep(for: .milliseconds(300))
+            if let cpuBefore, let cpuAfter = target.serverProcess.flatMap(processTreeCPUSeconds) {
+                report.add("server_cpu_seconds", cpuAfter - cpuBefore)
+            }
             group.cancelAll()
             var outcomes: [SubscriberOutcome] = []
             while let outcome = try await group.next() { if let outcome { outcomes.append(outcome) } }
@@ -312,6 +347,10 @@ public enum Scenarios {
         report.add("deliveries_per_s", Double(deliveries) / max(report.value("load_seconds") ?? 1, 0.001))
         report.addLatency("latency", latency)
         report.add("missing", Double(missing))
+        if let cpu = report.value("server_cpu_seconds") {
+            report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
+            report.remove("server_cpu_seconds")
+        }
         return report
     }
 

@@ -66,6 +66,39 @@ struct ServerProcess {
         return server
     }
 
+    /// nginx with the nchan module on `port`, from a configuration written to a temporary folder: one
+    /// worker per core, `/sub` an EventSource subscriber and `/pub` the publisher of one channel.
+    static func nchan(port: Int) async throws -> ServerProcess {
+        let folder = NSTemporaryDirectory() + "icws-bench-nchan-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let module = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+        guard FileManager.default.fileExists(atPath: module), FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") else {
+            throw ValidationError("nginx with nchan is not installed: apt-get install nginx-light libnginx-mod-nchan")
+        }
+        let configuration = """
+            load_module \(module);
+            daemon off;
+            worker_processes auto;
+            worker_rlimit_nofile 65536;
+            pid \(folder)/nginx.pid;
+            error_log \(folder)/error.log warn;
+            events { worker_connections 30000; }
+            http {
+                access_log off;
+                client_body_temp_path \(folder);
+                server {
+                    listen 127.0.0.1:\(port) backlog=4096;
+                    location = /sub { nchan_subscriber eventsource; nchan_channel_id bench; }
+                    location = /pub { nchan_publisher; nchan_channel_id bench; nchan_message_buffer_length 16; }
+                }
+            }
+            """
+        try configuration.write(toFile: folder + "/nginx.conf", atomically: true, encoding: .utf8)
+        var server = try await start("/usr/sbin/nginx", ["-p", folder, "-c", folder + "/nginx.conf"], port: port)
+        server.dataFolder = folder
+        return server
+    }
+
     /// Starts OpenICWS, runs `body` against it, and stops it whatever happens.
     static func withOpenICWS<T>(_ common: Common, _ body: (ServerProcess) async throws -> T) async throws -> T {
         let server = try await openICWS(common)
@@ -136,6 +169,8 @@ struct Fanout: AsyncParsableCommand {
     @Option(help: "Assistance requests per second.") var rate = 20.0
     @Option(help: "Seconds of load.") var duration = 10.0
     @Option(help: "Agent connections raising requests.") var agents = 6
+    @Flag(help: "Also run the same subscribers against nginx with the nchan module (Debian: apt-get install nginx-light libnginx-mod-nchan), on --port + 2.")
+    var nchan = false
 
     func run() async throws {
         print("file descriptor limit: \(raiseFileLimit())")
@@ -144,18 +179,30 @@ struct Fanout: AsyncParsableCommand {
         options.rate = rate
         options.duration = duration
         options.agents = agents
-        let report = try await ServerProcess.withOpenICWS(common) { _ in
-            try await Scenarios.fanout(LoadTarget(port: common.port, adminToken: "bench"), options)
+        let report = try await ServerProcess.withOpenICWS(common) { server in
+            try await Scenarios.fanout(
+                LoadTarget(port: common.port, adminToken: "bench", serverProcess: server.process.processIdentifier), options)
         }
         var baseline: LoadReport?
         var ratios: [(String, Double)] = []
         if !common.noBaseline {
             let yardstick = try await ServerProcess.baseline(common)
-            baseline = try? await Scenarios.baselineFanout(LoadTarget(port: common.port + 1), options)
+            baseline = try? await Scenarios.baselineFanout(
+                LoadTarget(port: common.port + 1, serverProcess: yardstick.process.processIdentifier), options)
             yardstick.stop()
             if let baseline {
                 ratios.append(("deliveries_per_s", (report.value("deliveries_per_s") ?? 0) / max(baseline.value("deliveries_per_s") ?? 1, 1)))
                 ratios.append(("latency_p99", (report.value("latency_p99_ms") ?? 0) / max(baseline.value("latency_p99_ms") ?? 1, 0.001)))
+            }
+        }
+        if nchan {
+            let peer = try await ServerProcess.nchan(port: common.port + 2)
+            let measured = try await Scenarios.nchanFanout(
+                LoadTarget(port: common.port + 2, serverProcess: peer.process.processIdentifier), options)
+            peer.stop()
+            publish(measured, baseline: nil, ratios: [])
+            for name in ["deliveries_per_s", "latency_p99_ms", "server_cpu_us_per_delivery"] {
+                ratios.append(("vs_nchan_" + name, (report.value(name) ?? 0) / max(measured.value(name) ?? 1, 0.000_001)))
             }
         }
         publish(report, baseline: baseline, ratios: ratios)

@@ -179,7 +179,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// This handler's place in the pipeline, while it is in one (event streams write from it).
     private var context: ChannelHandlerContext?
     /// The event stream this connection serves, if any: pumped again when the socket drains.
-    var streamPump: StreamPump?
+    var streamPump: StreamPump? {
+        didSet {
+            if oldValue != nil && streamPump == nil { streamEnded() }
+        }
+    }
+    /// The end of an event stream's response, held back while its pump writes (Hummingbird's task is done
+    /// with the response before the stream is over).
+    private var heldEnd: (NIOAny, EventLoopPromise<Void>?)?
     let eventLoop: any EventLoop
 
     init(counter: ConnectionCounter, eventLoop: any EventLoop) {
@@ -306,6 +313,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             context.write(data, promise: promise)
         case .end:
+            if streamPump != nil {
+                heldEnd = (data, promise)
+                return
+            }
             inFlight -= 1
             if inFlight == 0 {
                 idleSince = .now()
@@ -328,6 +339,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Event streams
+
+    /// The pump let go: write the held end of the response, and close (an event stream's response says
+    /// `Connection: close`).
+    private func streamEnded() {
+        guard let context else { return }
+        closeAfterResponse = true
+        if let (data, promise) = heldEnd {
+            heldEnd = nil
+            write(context: context, data: data, promise: promise)
+        }
+    }
 
     /// Whether the connection is still open (on the event loop).
     var isOpen: Bool { context?.channel.isActive ?? false }

@@ -83,11 +83,15 @@ final class EventStreams: Sendable {
             session.streamOpened(1)
             gauge.record(count)
             logger.debug("stream opened", metadata: ["sessionId": "\(session.id)"])
-            defer {
+            let ended = Atomic<Bool>(false)
+            /// Once, when the stream is over (from the pump on the event loop, or from this task).
+            let end: @Sendable () -> Void = { [self] in
+                guard !ended.exchange(true, ordering: .relaxed) else { return }
                 live.withLock { _ = $0.streams.removeValue(forKey: key) }
                 session.streamOpened(-1)
                 session.touch(Date())
                 gauge.record(count)
+                logger.debug("stream ended", metadata: ["sessionId": "\(session.id)"])
             }
             do {
                 try await writer.write(ByteBuffer(string: "retry: \(configuration.sseRetryMilliseconds)\n\n"))
@@ -98,9 +102,10 @@ final class EventStreams: Sendable {
                         try? await center.resnapshot(sessionId: session.id)
                     }
                 }
-                // From here the connection's event loop writes the stream; this task only waits for its end.
-                if await pumpFromEventLoop(channel: channel, mailbox: mailbox, token: token) {
-                    logger.debug("stream ended", metadata: ["sessionId": "\(session.id)"])
+                // From here the connection's event loop writes the stream, and this task is done: the guard
+                // holds the response's end until the stream is over (nothing waits per idle stream but the
+                // connection's own read).
+                if await pumpFromEventLoop(channel: channel, mailbox: mailbox, token: token, onEnd: end) {
                     try? await writer.finish(nil)
                     return
                 }
@@ -122,24 +127,26 @@ final class EventStreams: Sendable {
                 }
             } catch {
                 mailbox.detachStream(token)
-                logger.debug("stream ended", metadata: ["sessionId": "\(session.id)", "error": "\(error)"])
+                logger.debug("stream failed", metadata: ["sessionId": "\(session.id)", "error": "\(error)"])
             }
+            end()
             try? await writer.finish(nil)
         })
     }
 
-    /// Hands stream `token` to a `StreamPump` on the connection's event loop and waits until the stream ends;
-    /// false (at once) when the pipeline has no `ConnectionGuard` to write through.
-    private func pumpFromEventLoop(channel: any Channel, mailbox: Mailbox, token: UInt64) async -> Bool {
+    /// Hands stream `token` to a `StreamPump` on the connection's event loop, which calls `onEnd` when the
+    /// stream is over; false when the pipeline has no `ConnectionGuard` to write through.
+    private func pumpFromEventLoop(
+        channel: any Channel, mailbox: Mailbox, token: UInt64, onEnd: @escaping @Sendable () -> Void
+    ) async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             channel.eventLoop.execute { [delivered] in
                 guard let connection = try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self) else {
                     continuation.resume(returning: false)
                     return
                 }
-                let pump = StreamPump(connection: connection, mailbox: mailbox, token: token, delivered: delivered) {
-                    continuation.resume(returning: true)
-                }
+                let pump = StreamPump(connection: connection, mailbox: mailbox, token: token, delivered: delivered, onFinish: onEnd)
+                continuation.resume(returning: true)
                 guard connection.isOpen else {
                     pump.finish()
                     return
