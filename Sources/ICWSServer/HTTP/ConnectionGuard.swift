@@ -178,6 +178,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var timerDeadline: NIODeadline?
     /// This handler's place in the pipeline, while it is in one (event streams write from it).
     private var context: ChannelHandlerContext?
+    /// `ByteTap`'s place: the front of the pipeline, where an event stream's framed chunks are written.
+    var byteContext: ChannelHandlerContext?
+    /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
+    private var streamChunked = false
     /// The event stream this connection serves, if any: pumped again when the socket drains.
     var streamPump: StreamPump? {
         didSet {
@@ -306,6 +310,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
+            // NIO's encoder frames a response without a length in chunks (it answers as HTTP/1.1).
+            streamChunked = !head.headers.contains(name: "content-length") && head.version.major == 1 && head.version.minor >= 1
+                && head.status.code >= 200 && head.status != .noContent && head.status != .notModified
             // A body still unread when the answer starts (a refused upload) cannot be skipped: close after.
             if readingBody && inFlight == 1 { closeAfterResponse = true }
             if closeAfterResponse { head.headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -357,13 +364,35 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether the socket takes more data now.
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
-    /// Writes part of an event stream's body (after Hummingbird wrote the response head).
+    /// Room an event stream's buffer may leave before its bytes for the chunk size line.
+    static let chunkHeadroom = 10
+
+    /// Writes part of an event stream's body (after Hummingbird wrote the response head): framed as an HTTP
+    /// chunk here and written from the front of the pipeline, past NIO's encoder (which frames each write
+    /// in three parts) and every handler between.
     func writeStream(_ buffer: ByteBuffer) {
-        context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        guard let byteContext, streamChunked else {
+            context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            return
+        }
+        var framed = buffer
+        let size = Array((String(framed.readableBytes, radix: 16) + "\r\n").utf8)
+        if framed.readerIndex >= size.count {
+            framed.moveReaderIndex(to: framed.readerIndex - size.count)
+            framed.setBytes(size, at: framed.readerIndex)
+        } else {
+            var fresh = ByteBuffer()
+            fresh.reserveCapacity(size.count + framed.readableBytes + 2)
+            fresh.writeBytes(size)
+            fresh.writeImmutableBuffer(framed)
+            framed = fresh
+        }
+        framed.writeStaticString("\r\n")
+        byteContext.write(NIOAny(framed), promise: nil)
     }
 
     func flushStream() {
-        context?.flush()
+        if let byteContext, streamChunked { byteContext.flush() } else { context?.flush() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -482,6 +511,10 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
         self.owner = owner
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        owner.byteContext = context
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if owner.discarding { return }
         if ownerContext == nil { ownerContext = try? context.pipeline.syncOperations.context(handler: owner) }
@@ -491,5 +524,6 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         ownerContext = nil
+        owner.byteContext = nil
     }
 }

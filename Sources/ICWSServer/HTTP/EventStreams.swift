@@ -158,9 +158,13 @@ final class EventStreams: Sendable {
     }
 
     /// `id: <seq>\ndata: <json>\n\n` per message, no `event:` name.
-    static func encode(_ entries: [MailboxEntry]) -> ByteBuffer {
+    static func encode(_ entries: [MailboxEntry], headroom: Int = 0) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(entries.reduce(0) { $0 + $1.message.json.count + 32 })
+        buffer.reserveCapacity(headroom + entries.reduce(0) { $0 + $1.message.json.count + 32 } + 2)
+        if headroom > 0 {
+            buffer.moveWriterIndex(to: headroom)
+            buffer.moveReaderIndex(to: headroom)
+        }
         for entry in entries {
             buffer.writeStaticString("id: ")
             writeDecimal(entry.sequence, to: &buffer)

@@ -61,7 +61,7 @@ final class StreamPump: StreamSink, @unchecked Sendable {
             guard let event = mailbox.take(for: token) else { break }
             switch event {
             case .messages(let entries):
-                connection.writeStream(EventStreams.encode(entries))
+                connection.writeStream(EventStreams.encode(entries, headroom: ConnectionGuard.chunkHeadroom))
                 delivered.increment(by: entries.count)
                 wrote = true
             case .ping:
