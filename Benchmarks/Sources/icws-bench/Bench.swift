@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "icws-bench",
         abstract: "Load scenarios against OpenICWS, each beside a minimal Hummingbird baseline measured in the same run.",
-        subcommands: [Fanout.self, Poll.self, Idle.self, Writes.self, Multinode.self, BaselineServerCommand.self])
+        subcommands: [Fanout.self, Center.self, Poll.self, Idle.self, Writes.self, Multinode.self, BaselineServerCommand.self])
 }
 
 /// Options every scenario shares.
@@ -57,11 +57,11 @@ struct ServerProcess {
         throw ValidationError("\(executable) did not start listening on \(port)")
     }
 
-    static func openICWS(_ common: Common) async throws -> ServerProcess {
+    static func openICWS(_ common: Common, extraArguments: [String] = []) async throws -> ServerProcess {
         let data = NSTemporaryDirectory() + "icws-bench-\(UUID().uuidString)"
         var server = try await start(common.server, [
             "serve", "--port", String(common.port), "--data", data, "--admin-token", "bench", "--log-level", "error",
-        ], port: common.port)
+        ] + extraArguments, port: common.port)
         server.dataFolder = data
         return server
     }
@@ -229,6 +229,52 @@ func closedLoopAgainstBaseline(
         ratios.append((ratioName, requestsPerOperation * (report.value("per_s") ?? 0) / max(baseline?.value("per_s") ?? 1, 1)))
     }
     publish(report, baseline: baseline, ratios: ratios)
+}
+
+struct Center: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: """
+        A contact center: agents and supervisors each on an event stream, agents raising requests at a rate, \
+        supervisors accepting and chatting on a share, agents completing each (a generated directory).
+        """)
+    @OptionGroup var common: Common
+    @Option(help: "Agents, each with a stream and an agent-assistance watch.") var agents = 5_000
+    @Option(help: "Supervisors, each with a stream and a supervisor-assistance watch.") var supervisors = 200
+    @Option(help: "Workgroups (agents and supervisors spread evenly).") var workgroups = 20
+    @Option(help: "Assistance requests per second, over all agents.") var rate = 100.0
+    @Option(help: "Seconds of load.") var duration = 30.0
+    @Option(help: "One request in this many is accepted by a supervisor, who chats one line, before completion.") var acceptEvery = 4
+
+    func run() async throws {
+        print("file descriptor limit: \(raiseFileLimit())")
+        var options = Scenarios.CenterOptions()
+        options.agents = agents
+        options.supervisors = supervisors
+        options.workgroups = workgroups
+        options.rate = rate
+        options.duration = duration
+        options.acceptEvery = acceptEvery
+        // The directory: every password 1234, hashed at cost 4 by the server's own command.
+        let hasher = Process()
+        hasher.executableURL = URL(fileURLWithPath: common.server)
+        hasher.arguments = ["hash-password", "--cost", "4", "1234"]
+        let pipe = Pipe()
+        hasher.standardOutput = pipe
+        try hasher.run()
+        let hash = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        hasher.waitUntilExit()
+        let file = NSTemporaryDirectory() + "icws-bench-center-\(UUID().uuidString).json"
+        try Scenarios.centerDirectory(options, passwordHash: hash).write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let server = try await ServerProcess.openICWS(common, extraArguments: ["--directory", file])
+        defer { server.stop() }
+        let before = server.residentBytes
+        var report = try await Scenarios.center(
+            LoadTarget(port: common.port, adminToken: "bench", serverProcess: server.process.processIdentifier), options)
+        report.add("server_rss_mb", server.residentBytes / 1_048_576)
+        report.add("server_rss_before_mb", before / 1_048_576)
+        publish(report, baseline: nil, ratios: [])
+    }
 }
 
 struct Poll: AsyncParsableCommand {
