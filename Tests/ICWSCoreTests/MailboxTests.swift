@@ -49,6 +49,52 @@ struct MailboxTests {
         #expect(texts(mailbox.replay(after: firstId + 2) ?? []) == ["d", "e"])
     }
 
+    @Test("the replay ring keeps the newest messages in order across many wrap-arounds")
+    func replayWrapsAround() async {
+        let mailbox = Mailbox(capacity: 100, replayCapacity: 3)
+        let stream = mailbox.attachStream()
+        var sent: [UInt64] = []
+        for round in 0..<5 {
+            for index in 0..<(round + 1) { _ = mailbox.push(message("m\(round)-\(index)")) }
+            if case .messages(let entries) = await mailbox.nextStreamEvent(stream) { sent += entries.map(\.sequence) }
+        }
+        // 15 messages sent; the last three are kept, oldest first.
+        #expect(sent.count == 15)
+        #expect(texts(mailbox.replay(after: sent[11]) ?? []) == ["m4-2", "m4-3", "m4-4"])
+        #expect(texts(mailbox.replay(after: sent[13]) ?? []) == ["m4-4"])
+        #expect(mailbox.replay(after: sent[14])?.isEmpty == true)
+        #expect(mailbox.replay(after: sent[10]) == nil)
+    }
+
+    @Test("a sink is woken once per batch of work, takes everything, and is woken again only after it found nothing")
+    func sinkWakeups() {
+        final class Sink: StreamSink, @unchecked Sendable {
+            var wakes = 0
+            func wake() { wakes += 1 }
+            func wake(together sinks: [any StreamSink]) { for sink in sinks { sink.wake() } }
+        }
+        let mailbox = Mailbox(capacity: 10)
+        let sink = Sink()
+        let token = mailbox.attachStream()
+        #expect(mailbox.install(sink, for: token))
+        #expect(sink.wakes == 1)
+        _ = mailbox.push(message("a"))
+        _ = mailbox.push(message("b"))
+        #expect(sink.wakes == 1, "woken again before it took")
+        if case .messages(let entries)? = mailbox.take(for: token) { #expect(texts(entries) == ["a", "b"]) } else { Issue.record("nothing taken") }
+        #expect(mailbox.take(for: token) == nil)
+        _ = mailbox.push(message("c"))
+        #expect(sink.wakes == 2)
+        if case .messages? = mailbox.take(for: token) {} else { Issue.record("c was not taken") }
+        #expect(mailbox.take(for: token) == nil)
+        // A newer stream takes over: the idle old sink is woken, sees the end, and leaves later messages alone.
+        let newer = mailbox.attachStream()
+        #expect(sink.wakes == 3)
+        _ = mailbox.push(message("d"))
+        if case .end? = mailbox.take(for: token) {} else { Issue.record("the replaced sink did not end") }
+        if case .messages(let entries)? = mailbox.take(for: newer) { #expect(texts(entries) == ["d"]) } else { Issue.record("d was lost") }
+    }
+
     @Test("a full queue refuses a push; collapse replaces one watch's queued messages; replaceAll replaces everything")
     func fullQueue() {
         let mailbox = Mailbox(capacity: 3)

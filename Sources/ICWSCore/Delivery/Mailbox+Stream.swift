@@ -80,14 +80,9 @@ extension Mailbox {
     private static func nextEvent(_ state: inout State, token: UInt64, replayCapacity: Int) -> StreamEvent? {
         if state.streamOwner != token { return .end }
         if !state.queue.isEmpty {
-            let entries = state.queue
-            state.queue.removeAll(keepingCapacity: true)
+            var entries: [MailboxEntry] = []
+            swap(&entries, &state.queue)
             state.replay.append(contentsOf: entries)
-            if state.replay.count > replayCapacity {
-                let drop = state.replay.count - replayCapacity
-                state.evictedThrough = state.replay[drop - 1].sequence
-                state.replay.removeFirst(drop)
-            }
             return .messages(entries)
         }
         if state.closure != nil { return .end }
@@ -133,8 +128,8 @@ extension Mailbox {
     /// fell out of the replay buffer (the client then needs fresh snapshots).
     public func replay(after lastEventId: UInt64) -> [MailboxEntry]? {
         state.withLock { state in
-            guard lastEventId >= state.evictedThrough, lastEventId < state.nextSequence else { return nil }
-            return state.replay.filter { $0.sequence > lastEventId }
+            guard lastEventId >= state.replay.evictedThrough, lastEventId < state.nextSequence else { return nil }
+            return state.replay.entries(after: lastEventId)
         }
     }
 }

@@ -52,9 +52,7 @@ public final class Mailbox: Sendable {
     struct State {
         var queue: [MailboxEntry] = []
         var nextSequence: UInt64 = 1
-        var replay: [MailboxEntry] = []
-        /// The highest sequence that fell out of the replay buffer.
-        var evictedThrough: UInt64 = 0
+        var replay: ReplayRing
         var closure: Closure?
         /// The stream that currently owns delivery; a newer stream takes over.
         var streamOwner: UInt64 = 0
@@ -93,11 +91,12 @@ public final class Mailbox: Sendable {
     public let capacity: Int
     /// How many sent messages are kept for replay.
     public let replayCapacity: Int
-    let state = Mutex(State())
+    let state: Mutex<State>
 
     public init(capacity: Int = 1_000, replayCapacity: Int = 200) {
         self.capacity = capacity
         self.replayCapacity = replayCapacity
+        state = Mutex(State(replay: ReplayRing(capacity: replayCapacity)))
     }
 
     /// Queues a message unless full or closed.

@@ -1,0 +1,43 @@
+/// The messages a stream was sent, newest `capacity` kept, for `Last-Event-ID` resumes. A ring: storage
+/// grows only as messages are sent (an idle session holds next to nothing), and once full a new message
+/// overwrites the oldest instead of shifting the rest.
+struct ReplayRing {
+    private var storage: [MailboxEntry] = []
+    /// Where the oldest entry is, once the storage is full.
+    private var head = 0
+    let capacity: Int
+    /// The highest sequence that fell out of the ring.
+    private(set) var evictedThrough: UInt64 = 0
+
+    init(capacity: Int) {
+        self.capacity = max(0, capacity)
+    }
+
+    var count: Int { storage.count }
+
+    mutating func append(contentsOf entries: [MailboxEntry]) {
+        guard capacity > 0 else {
+            if let last = entries.last { evictedThrough = last.sequence }
+            return
+        }
+        for entry in entries {
+            if storage.count < capacity {
+                storage.append(entry)
+            } else {
+                evictedThrough = storage[head].sequence
+                storage[head] = entry
+                head = (head + 1) % capacity
+            }
+        }
+    }
+
+    /// The kept entries after `sequence`, oldest first.
+    func entries(after sequence: UInt64) -> [MailboxEntry] {
+        var result: [MailboxEntry] = []
+        for offset in 0..<storage.count {
+            let entry = storage[(head + offset) % storage.count]
+            if entry.sequence > sequence { result.append(entry) }
+        }
+        return result
+    }
+}
