@@ -121,9 +121,56 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
+    /// Reads requests one after the other and answers each in a child task of its own: the frames of the
+    /// router, the middleware and the handler are freed with that task, so what an idle keep-alive
+    /// connection or a parked event stream keeps is this loop alone (a connection task that answered a
+    /// request itself would keep its high-water mark of task memory for as long as it lives).
     func handle(value asyncChannel: Value, logger: Logger) async {
-        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+        let channel = asyncChannel.channel
+        do {
+            try await withTaskCancellationHandler {
+                try await asyncChannel.executeThenClose { inbound, outbound in
+                    var parts = inbound.makeAsyncIterator()
+                    while let part = try await parts.next() {
+                        // Parts of a request the guard refused are dropped before they get here.
+                        guard case .head(let head) = part else { continue }
+                        // ICWS bodies are small (the guard refuses a declared one over the limit): read it whole,
+                        // keeping one byte past the limit so the handler still answers "too large".
+                        var body = ByteBuffer()
+                        reading: while let next = try await parts.next() {
+                            switch next {
+                            case .body(var chunk):
+                                let room = ICWSRequestContext.maxBodyBytes + 1 - body.readableBytes
+                                if room > 0, let kept = chunk.readSlice(length: min(room, chunk.readableBytes)) {
+                                    body.writeImmutableBuffer(kept)
+                                }
+                            case .end:
+                                break reading
+                            case .head:
+                                throw GuardedHTTP1ChannelError.requestInterrupted
+                            }
+                        }
+                        let request = Request(head: head, body: RequestBody(buffer: body))
+                        try await withThrowingDiscardingTaskGroup { group in
+                            group.addTask { try await responder(request, ResponseWriter(outbound: outbound), channel) }
+                        }
+                        if head.headerFields[.connection]?.lowercased() == "close" { break }
+                    }
+                    outbound.finish()
+                    try await channel.closeFuture.get()
+                }
+            } onCancel: {
+                channel.close(mode: .input, promise: nil)
+            }
+        } catch {
+            logger.trace("connection ended", metadata: ["error": "\(error)"])
+        }
     }
+}
+
+/// A request head arrived before the previous request's end.
+enum GuardedHTTP1ChannelError: Error {
+    case requestInterrupted
 }
 
 extension HTTPServerBuilder {
