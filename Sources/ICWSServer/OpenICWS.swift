@@ -76,7 +76,7 @@ public struct OpenICWS: Sendable {
         let counter = ConnectionCounter(policy: configuration.connections)
         var app = Application(
             router: buildRouter(),
-            server: .guardedHTTP1(counter: counter, additionalChannelHandlers: { [SmallReceiveBuffers()] }),
+            server: .guardedHTTP1(counter: counter),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS", backlog: 1_024,
                 // Past the cap plus the reserve, connections wait in the kernel's backlog: no descriptor is spent.
@@ -188,17 +188,6 @@ struct ShutdownCoordinator: Service {
             logger.info("closing streams that did not take their last message", metadata: ["streams": "\(openICWS.streams.count)"])
             openICWS.streams.closeAll()
         }
-    }
-}
-
-/// Starts each connection with small receive buffers: ICWS requests are small, and most connections are
-/// idle event streams.
-final class SmallReceiveBuffers: ChannelInboundHandler, RemovableChannelHandler, Sendable {
-    typealias InboundIn = NIOAny
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        _ = try? context.channel.syncOptions?.setOption(
-            ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
     }
 }
 

@@ -102,11 +102,13 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let counter: ConnectionCounter
-    let additionalChannelHandlers: @Sendable () -> [any RemovableChannelHandler]
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let guardHandler = ConnectionGuard(counter: counter, eventLoop: channel.eventLoop)
+            // Small receive buffers: ICWS requests are small, and most connections are idle event streams.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(ByteTap(owner: guardHandler))
             try pipeline.configureHTTPServerPipeline(
@@ -114,9 +116,6 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
             try pipeline.addHandler(guardHandler)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandlers(additionalChannelHandlers())
-            // Closes idle connections when the server shuts down; the timeouts are the guard's.
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
     }
@@ -175,12 +174,8 @@ enum GuardedHTTP1ChannelError: Error {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with the connection guard (timeouts, connection cap, ICWS bodies for malformed requests).
-    static func guardedHTTP1(
-        counter: ConnectionCounter, additionalChannelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler]
-    ) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(responder: responder, counter: counter, additionalChannelHandlers: additionalChannelHandlers)
-        }
+    static func guardedHTTP1(counter: ConnectionCounter) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, counter: counter) }
     }
 }
 
@@ -452,6 +447,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if let pump = streamPump, case ChannelEvent.inputClosed = event {
             pump.finish()
             context.close(promise: nil)
+        }
+        // The server is shutting down: an idle connection closes now, a busy one after its answer.
+        if event is ChannelShouldQuiesceEvent {
+            if inFlight == 0 {
+                close(context)
+            } else {
+                closeAfterResponse = true
+            }
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }
