@@ -20,6 +20,9 @@ public struct OpenICWS: Sendable {
     let throttle: LoginThrottle
     /// The threads that check login passwords, and the bound on logins waiting for them.
     let passwords: PasswordChecks
+    /// Faults injected through the admin API, and the journal of answered requests.
+    public let faults: Faults
+    let journal: RequestJournal
 
     /// Opens the store (SQLite in `configuration.dataDirectory` unless `store` is given, e.g. a shared
     /// PostgreSQL store that is already running) and loads the state.
@@ -33,8 +36,9 @@ public struct OpenICWS: Sendable {
         } else {
             store = try await SQLiteAssistanceStore.open(directory: configuration.dataDirectory, logger: logger)
         }
+        let faults = Faults()
         let center = try await ContactCenter(
-            directory: directory, store: store, features: configuration.features, clock: clock, logger: logger,
+            directory: directory, store: FaultInjectingStore(base: store, faults: faults), features: configuration.features, clock: clock, logger: logger,
             node: configuration.node, limits: configuration.limits)
         configuration.limits.record()
         return OpenICWS(
@@ -45,7 +49,8 @@ public struct OpenICWS: Sendable {
                 windowSeconds: configuration.loginFailureWindowSeconds)),
             passwords: PasswordChecks(
                 threads: configuration.passwordThreads, maxWaitSeconds: configuration.maxLoginWaitSeconds,
-                calibrate: { _ = directory.verifyPassword("calibration", for: "\u{0}") }))
+                calibrate: { _ = directory.verifyPassword("calibration", for: "\u{0}") }),
+            faults: faults, journal: RequestJournal())
     }
 
     /// The live sessions of this node.
@@ -55,13 +60,15 @@ public struct OpenICWS: Sendable {
     /// they must run `CommitPipeline(center:)` beside it.
     public func buildRouter() -> Router<ICWSRequestContext> {
         let router = Router(context: ICWSRequestContext.self)
+        router.add(middleware: StandInMiddleware(journal: journal, faults: faults))
         if configuration.accessLog { router.add(middleware: AccessLogMiddleware(sessions: center.sessions)) }
         router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
         router.add(middleware: RequestMetricsMiddleware())
         let connection = ConnectionController(center: center, throttle: throttle, passwords: passwords, configuration: configuration, clock: clock)
         connection.addSessionlessRoutes(to: router)
-        AdminController(center: center, adminToken: configuration.adminToken).addRoutes(to: router)
+        AdminController(center: center, adminToken: configuration.adminToken, faults: faults, journal: journal).addRoutes(to: router)
         OperationsController(openICWS: self).addRoutes(to: router)
+        DocsController().addRoutes(to: router)
         let session = router.group("/icws/:sid").add(middleware: SessionMiddleware(registry: center.sessions, clock: clock))
         connection.addSessionRoutes(to: session)
         let messaging = MessagingController(center: center, configuration: configuration, streams: streams)

@@ -202,6 +202,11 @@ public actor ContactCenter {
     /// An interaction by id (for the admin API).
     public func interaction(_ id: String) -> Interaction? { domain.interactions[id] }
 
+    /// Every interaction in memory, by id (numeric order).
+    public func allInteractions() -> [Interaction] {
+        domain.interactions.values.sorted { ($0.id.count, $0.id) < ($1.id.count, $1.id) }
+    }
+
     /// Whether `userId` counts for routing (has a session on some node).
     public func isPresent(_ userId: String) -> Bool { domain.isPresent(userId) }
 

@@ -7,6 +7,8 @@ import ICWSCore
 struct AdminController {
     let center: ContactCenter
     let adminToken: String?
+    let faults: Faults
+    let journal: RequestJournal
 
     /// The 201 body of `POST /admin/interactions`; `workgroup` is `null` for non-ACD interactions.
     struct CreatedInteraction: Encodable {
@@ -30,8 +32,10 @@ struct AdminController {
     }
 
     func addRoutes(to router: Router<ICWSRequestContext>) {
-        router.resource("/admin/interactions", post: guarded(create))
+        router.resource("/admin/interactions", get: guarded(list), post: guarded(create))
         router.resource("/admin/interactions/:interactionId", get: guarded(show), delete: guarded(disconnect))
+        router.resource("/admin/requests", get: guarded(requests))
+        router.resource("/admin/faults", get: guarded(showFaults), post: guarded(injectFaults), delete: guarded(clearFaults))
     }
 
     private func guarded(_ handler: @escaping ICWSHandler) -> ICWSHandler {
@@ -54,6 +58,54 @@ struct AdminController {
             remoteName: body.string("remoteName") ?? "")
         context.logger.info("interaction created", metadata: ["interactionId": "\(interaction.id)", "agent": "\(interaction.agent)"])
         return ICWSResponse.json(CreatedInteraction(interaction: interaction), status: .created)
+    }
+
+    /// `{"interactions":[…]}`, by id; those in memory (all live ones, the newest 10,000 disconnected).
+    @Sendable func list(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        struct List: Encodable { let interactions: [CreatedInteraction] }
+        let all = await center.allInteractions()
+        return ICWSResponse.json(List(interactions: all.map(CreatedInteraction.init)))
+    }
+
+    /// `{"requests":[…newest first], "total": n}`: the journal, `limit` entries (default 100, at most its capacity).
+    @Sendable func requests(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        struct Journal: Encodable {
+            let requests: [RequestJournal.Entry]
+            let total: Int
+        }
+        var limit = 100
+        if let raw = request.uri.queryParameters.get("limit") {
+            guard let value = Int(raw), value >= 1 else { throw ICWSError.invalidProperty("limit", "must be a positive integer") }
+            limit = min(value, journal.capacity)
+        }
+        let (entries, total) = journal.newest(limit)
+        return ICWSResponse.json(Journal(requests: entries, total: total))
+    }
+
+    @Sendable func showFaults(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        ICWSResponse.json(faults.current)
+    }
+
+    /// `{"store":"down"|"up"}` and/or `{"delayMs":N}` (0–60,000); answers the faults now in force.
+    @Sendable func injectFaults(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        let body = try await JSONBody.read(request, context: context)
+        let store = try body.string("store")
+        if let store, store != "down", store != "up" { throw ICWSError.invalidProperty("store", "must be \"down\" or \"up\"") }
+        let delay = try body.int("delayMs")
+        if let delay, !(0...60_000).contains(delay) { throw ICWSError.invalidProperty("delayMs", "must be between 0 and 60000") }
+        guard store != nil || delay != nil else { throw ICWSError.missingProperty("store") }
+        let now = faults.set { state in
+            if let store { state.store = store }
+            if let delay { state.delayMs = delay }
+        }
+        context.logger.notice("faults injected", metadata: ["store": "\(now.store)", "delayMs": "\(now.delayMs)"])
+        return ICWSResponse.json(now)
+    }
+
+    @Sendable func clearFaults(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        _ = faults.set { $0 = Faults.State() }
+        context.logger.notice("faults cleared")
+        return ICWSResponse.empty(.noContent)
     }
 
     @Sendable func show(_ request: Request, context: ICWSRequestContext) async throws -> Response {
