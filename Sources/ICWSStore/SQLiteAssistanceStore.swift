@@ -212,7 +212,21 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
         return nil
     }
 
-    /// Succeeds only when the database can be written.
+    /// Deletes every row of the domain's tables, in one transaction.
+    public func reset() async throws {
+        try checkFile()
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        do {
+            for table in ["assistance_lines", "assistance_participants", "assistance_requests", "interactions"] {
+                _ = try await connection.query("DELETE FROM \(table)", [])
+            }
+            _ = try await connection.query("COMMIT", [])
+        } catch {
+            _ = try? await connection.query("ROLLBACK", [])
+            throw error
+        }
+    }
+
     /// Succeeds only when a real write commits (a transaction that writes nothing succeeds on a full or
     /// read-only disk) and the database file is still the one that was opened.
     public func probe() async throws {

@@ -19,6 +19,33 @@ struct StandInControlTests {
         }
     }
 
+    @Test("POST /admin/reset ends every session and deletes interactions and requests; ids start over; it survives a restart")
+    func reset() async throws {
+        let server = try await TestServer.make()
+        try await server.run { http in
+            let agent = try await http.session("agent1")
+            let interaction = try await http.createInteraction(agent: "agent1")
+            _ = try await agent.requestAssistanceId(interaction)
+            let answer = try await http.admin(.post, "/admin/reset")
+            #expect(answer.status == .noContent, "\(answer.text)")
+            // The session ended: its calls answer 401, and its last poll says why.
+            #expect(try await agent.send(.get, "/connection").status == .unauthorized)
+            let listed = try await http.admin(.get, "/admin/interactions")
+            #expect((listed.object["interactions"] as? [Any])?.isEmpty == true, "\(listed.text)")
+            let fresh = try await http.session("agent1")
+            #expect(try await fresh.watchAgentAssistance().status == .noContent)
+            let snapshot = try await fresh.poll()
+            #expect((snapshot.first?["requestsAdded"] as? [String])?.isEmpty ?? true, "\(snapshot)")
+            #expect(try await http.createInteraction(agent: "agent1") == interaction, "ids do not start over")
+        }
+        // Nothing deleted comes back from the database.
+        let again = try await TestServer.make(dataDirectory: server.dataDirectory)
+        try await again.run(.router) { http in
+            let listed = try await http.admin(.get, "/admin/interactions")
+            #expect((listed.object["interactions"] as? [[String: Any]])?.count == 1, "\(listed.text)")
+        }
+    }
+
     @Test("the request journal lists the newest requests first with route, status, duration and session id, never bodies")
     func journal() async throws {
         try await TestServer.make().run(.router) { http in

@@ -23,6 +23,8 @@ struct PipelineState {
     var resumeRequested = false
     var reconcilePresenceRequested = false
     var reloadRequested = false
+    /// `reset()` callers, answered once the store is empty and the state reloaded.
+    var resetWaiters: [CheckedContinuation<Result<Void, any Error>, Never>] = []
     /// The jobs of the batch being committed, run by `prepare` inside the store's transaction.
     var inFlight: [(inout Batch) -> Void] = []
     var prepared = false
@@ -77,6 +79,17 @@ extension ContactCenter {
         return try await waiter.wait()
     }
 
+    /// Empties the store and the state between two batches (`POST /admin/reset`); sessions are ended first by
+    /// the caller. Throws what the store threw (`StoreResetUnsupported` for a shared store).
+    public func resetStore() async throws {
+        guard pipeline.phase == .running else { throw DomainError.storeUnavailable }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
+            pipeline.resetWaiters.append(continuation)
+            wakeUp.yield()
+        }
+        try result.get()
+    }
+
     /// Asks the pipeline to read the changes other nodes committed.
     public func requestCatchUp() {
         pipeline.catchUpRequested = true
@@ -115,8 +128,21 @@ extension ContactCenter {
 
     private func drain() async {
         while !pipeline.pending.isEmpty || pipeline.catchUpRequested || pipeline.resumeRequested || pipeline.reconcilePresenceRequested
-            || pipeline.reloadRequested
+            || pipeline.reloadRequested || !pipeline.resetWaiters.isEmpty
         {
+            if !pipeline.resetWaiters.isEmpty {
+                let waiters = pipeline.resetWaiters
+                pipeline.resetWaiters = []
+                let result: Result<Void, any Error>
+                do {
+                    try await store.reset()
+                    try await reload()
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                for waiter in waiters { waiter.resume(returning: result) }
+            }
             if pipeline.reloadRequested {
                 pipeline.reloadRequested = false
                 do {

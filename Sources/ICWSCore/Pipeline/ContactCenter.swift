@@ -135,6 +135,17 @@ public actor ContactCenter {
         return ended
     }
 
+    /// Ends every session (their streams are told why, without reconnecting), then empties the store and the
+    /// state: `POST /admin/reset`, so a test suite starts clean. New logins stay allowed.
+    public func reset() async throws {
+        if store.isShared { throw StoreResetUnsupported() }
+        for session in sessions.all {
+            await endSession(session, reason: "The server was reset.", shouldReconnect: false)
+        }
+        try await resetStore()
+        logger.notice("reset: sessions ended, interactions and requests deleted")
+    }
+
     /// Refuses new sessions and ends every session, telling streams to reconnect (graceful shutdown).
     public func endAllSessions(reason: String) async {
         sessions.stopAccepting()

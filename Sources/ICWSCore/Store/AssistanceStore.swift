@@ -86,6 +86,21 @@ public protocol AssistanceStore: Sendable {
 
     /// The nodes whose last heartbeat is older than `seconds`, by the store's clock.
     func deadNodes(olderThan seconds: Double) async throws -> [String]
+
+    /// Deletes every interaction, request, participant and chat line (`POST /admin/reset`). Stores that
+    /// cannot (a store shared by several nodes, whose other nodes would keep the old state) throw
+    /// `StoreResetUnsupported`, the default.
+    func reset() async throws
+}
+
+/// The store cannot be reset (see `AssistanceStore.reset()`).
+public struct StoreResetUnsupported: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "this store cannot be reset while the server runs" }
+}
+
+extension AssistanceStore {
+    public func reset() async throws { throw StoreResetUnsupported() }
 }
 
 /// The cluster part of `AssistanceStore` for a store that only this node writes: no signals, no other nodes.
@@ -118,6 +133,12 @@ public actor InMemoryAssistanceStore: SingleNodeStore {
     public private(set) var commits = 0
 
     public init() {}
+
+    public func reset() async throws {
+        if failing { throw StoreFailure.unavailable("the in-memory store is set to fail") }
+        interactions = [:]
+        requests = [:]
+    }
 
     /// Makes later calls fail (or succeed again).
     public func setFailing(_ value: Bool) { failing = value }

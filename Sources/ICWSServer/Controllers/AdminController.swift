@@ -35,6 +35,7 @@ struct AdminController {
         router.resource("/admin/interactions", get: guarded(list), post: guarded(create))
         router.resource("/admin/interactions/:interactionId", get: guarded(show), delete: guarded(disconnect))
         router.resource("/admin/requests", get: guarded(requests))
+        router.resource("/admin/reset", post: guarded(reset))
         router.resource("/admin/faults", get: guarded(showFaults), post: guarded(injectFaults), delete: guarded(clearFaults))
     }
 
@@ -80,6 +81,25 @@ struct AdminController {
         }
         let (entries, total) = journal.newest(limit)
         return ICWSResponse.json(Journal(requests: entries, total: total))
+    }
+
+    /// Ends every session and deletes every interaction and assistance request: 204. A store shared by
+    /// several nodes cannot be reset (409); a store that is down answers 503 and nothing is deleted.
+    @Sendable func reset(_ request: Request, context: ICWSRequestContext) async throws -> Response {
+        do {
+            try await center.reset()
+        } catch is StoreResetUnsupported {
+            throw ICWSError(status: 409, body: .init(
+                errorId: "error.request.resetUnsupported",
+                message: "A store shared by several nodes cannot be reset while they run; stop the nodes and empty the database instead."))
+        } catch let error as DomainError {
+            throw ICWSError(error)
+        } catch {
+            context.logger.error("reset failed", metadata: ["error": "\(error)"])
+            throw ICWSError.storeUnavailable
+        }
+        context.logger.notice("reset by the admin API")
+        return ICWSResponse.empty(.noContent)
     }
 
     @Sendable func showFaults(_ request: Request, context: ICWSRequestContext) async throws -> Response {

@@ -63,4 +63,9 @@ struct FaultInjectingStore: AssistanceStore {
     func heartbeat(node: String, applied: Int64) async throws { try await base.heartbeat(node: node, applied: applied) }
 
     func deadNodes(olderThan seconds: Double) async throws -> [String] { try await base.deadNodes(olderThan: seconds) }
+
+    func reset() async throws {
+        if faults.isStoreDown { throw InjectedStoreFault() }
+        try await base.reset()
+    }
 }
