@@ -60,8 +60,9 @@ public struct OpenICWS: Sendable {
     /// they must run `CommitPipeline(center:)` beside it.
     public func buildRouter() -> Router<ICWSRequestContext> {
         let router = Router(context: ICWSRequestContext.self)
-        router.add(middleware: StandInMiddleware(journal: journal, faults: faults))
-        if configuration.accessLog { router.add(middleware: AccessLogMiddleware(sessions: center.sessions)) }
+        router.add(middleware: StandInMiddleware(
+            journal: journal, faults: faults,
+            accessLog: configuration.accessLog ? (Logger(label: "openicws.access"), center.sessions) : nil))
         router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
         router.add(middleware: RequestMetricsMiddleware())
         let connection = ConnectionController(center: center, throttle: throttle, passwords: passwords, configuration: configuration, clock: clock)

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import ICWSCore
 import ICWSModel
+import Logging
 import Synchronization
 
 /// The last HTTP requests the server answered, newest first, for `GET /admin/requests` (WireMock's request
@@ -52,11 +54,15 @@ public final class RequestJournal: Sendable {
     }
 }
 
-/// Records every request in the journal and, under an injected delay, holds ICWS answers back.
+/// Records every answered request in the journal and, with `--access-log`, in the log (label
+/// `openicws.access`: method, matched route, so no session id, status, milliseconds, the session's user and
+/// the client address); under an injected delay, it holds ICWS answers back.
 struct StandInMiddleware: RouterMiddleware {
     typealias Context = ICWSRequestContext
     let journal: RequestJournal
     let faults: Faults
+    /// Set with `--access-log`, with the sessions whose users the lines name.
+    let accessLog: (logger: Logger, sessions: SessionRegistry)?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -65,10 +71,19 @@ struct StandInMiddleware: RouterMiddleware {
         defer {
             let elapsed = ContinuousClock.now - start
             let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+            let route = context.endpointPath ?? "/" + (path.split(separator: "/").first.map(String.init) ?? "")
+            let sessionId = Self.sessionId(in: path)
             journal.record(RequestJournal.Entry(
-                at: ISO8601DateFormatter().string(from: Date()), method: request.method.rawValue,
-                path: context.endpointPath ?? "/" + (path.split(separator: "/").first.map(String.init) ?? ""),
-                status: status, durationMs: (milliseconds * 100).rounded() / 100, sessionId: Self.sessionId(in: path)))
+                at: ISO8601DateFormatter().string(from: Date()), method: request.method.rawValue, path: route,
+                status: status, durationMs: (milliseconds * 100).rounded() / 100, sessionId: sessionId))
+            if let (logger, sessions) = accessLog {
+                var user = "-"
+                if let sessionId, case .live(let session) = sessions.lookup(sessionId) { user = session.userId }
+                logger.info("\(request.method.rawValue) \(route) \(status)", metadata: [
+                    "status": "\(status)", "method": "\(request.method.rawValue)", "route": "\(route)",
+                    "ms": "\((milliseconds * 10).rounded() / 10)", "user": "\(user)", "address": "\(context.remoteAddress ?? "-")",
+                ])
+            }
         }
         let delay = faults.current.delayMs
         if delay > 0, path.hasPrefix("/icws/") { try await Task.sleep(for: .milliseconds(delay)) }
