@@ -65,6 +65,23 @@ struct HostileClientTests {
         #expect(secondSocket.closedByServer(within: 1))
     }
 
+    @Test("on SIGTERM an idle keep-alive connection is closed at once and the process exits without waiting out the grace period")
+    func idleKeepAliveAtShutdown() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.killHard() }
+        let keepAlive = try RawSocket(port: server.port)
+        try keepAlive.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(!keepAlive.readUntilClosed(seconds: 0.5).closed)
+        let stopAsked = Date()
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(keepAlive.closedByServer(within: 3), "the idle connection stayed open during the drain")
+        while server.process.isRunning && Date().timeIntervalSince(stopAsked) < 15 { try await Task.sleep(for: .milliseconds(50)) }
+        let took = Date().timeIntervalSince(stopAsked)
+        #expect(!server.process.isRunning)
+        #expect(took < 5, "exit took \(took) s with one idle connection")
+        #expect(server.process.terminationStatus == 0)
+    }
+
     @Test("a client that stops reading its stream is disconnected after --write-stall-seconds, logged in or not")
     func writeStall() async throws {
         let server = try await ServerProcess.start(["--write-stall-seconds", "2"])
