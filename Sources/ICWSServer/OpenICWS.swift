@@ -60,11 +60,10 @@ public struct OpenICWS: Sendable {
     /// they must run `CommitPipeline(center:)` beside it.
     public func buildRouter() -> Router<ICWSRequestContext> {
         let router = Router(context: ICWSRequestContext.self)
-        router.add(middleware: StandInMiddleware(
+        router.add(middleware: RequestRecorder(
             journal: journal, faults: faults,
             accessLog: configuration.accessLog ? (Logger(label: "openicws.access"), center.sessions) : nil))
         router.add(middleware: ICWSResponseMiddleware(corsOrigins: Set(configuration.corsOrigins)))
-        router.add(middleware: RequestMetricsMiddleware())
         let connection = ConnectionController(center: center, throttle: throttle, passwords: passwords, configuration: configuration, clock: clock)
         connection.addSessionlessRoutes(to: router)
         AdminController(center: center, adminToken: configuration.adminToken, faults: faults, journal: journal).addRoutes(to: router)

@@ -100,36 +100,8 @@ public enum ICWSMetrics {
     }
 }
 
-/// Counts requests and records their latency per method, route and status, errors included.
-struct RequestMetricsMiddleware: RouterMiddleware {
-    typealias Context = ICWSRequestContext
-    /// Metrics by method, route and status, made once: making them per request showed up in profiles.
-    private let cache = RequestMetricsCache()
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = DispatchTime.now()
-        let route = context.endpointPath ?? "unmatched"
-        do {
-            let response = try await next(request, context)
-            cache.record(method: request.method.rawValue, route: context.endpointPath ?? route, status: response.status.code, since: start)
-            return response
-        } catch {
-            cache.record(method: request.method.rawValue, route: context.endpointPath ?? route, status: Self.status(of: error), since: start)
-            throw error
-        }
-    }
-
-    /// The status `ICWSResponseMiddleware` will answer for `error`.
-    static func status(of error: any Error) -> Int {
-        switch error {
-        case let error as ICWSError: return error.status
-        case let error as DomainError: return ICWSError(error).status
-        case let error as any HTTPResponseError: return error.status.code
-        default: return 500
-        }
-    }
-}
-
+/// Request counters and timers by method, route and status, made once: making them per request showed up
+/// in profiles.
 final class RequestMetricsCache: Sendable {
     private let metrics = Mutex<[String: (Metrics.Counter, Metrics.Timer)]>([:])
 

@@ -462,48 +462,36 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Deadlines
 
-    /// The earliest moment something about this connection may be overdue.
-    private func nextDeadline() -> NIODeadline? {
-        var deadlines: [NIODeadline] = []
-        if let unwritableSince { deadlines.append(unwritableSince + writeStall) }
+    /// The deadlines that apply now, each with the reason a connection past it is closed: the write stall,
+    /// and the body's, the head's or the idle deadline, whichever phase the connection is in.
+    private func deadlines() -> [(deadline: NIODeadline, reason: String)] {
+        var deadlines: [(NIODeadline, String)] = []
+        if let unwritableSince { deadlines.append((unwritableSince + writeStall, "write_stall")) }
         if readingBody {
-            deadlines.append(headAt + bodyTimeout)
+            deadlines.append((headAt + bodyTimeout, "body_timeout"))
         } else if inFlight == 0 {
             if let headStartedAt {
-                deadlines.append(headStartedAt + headTimeout)
+                deadlines.append((headStartedAt + headTimeout, "head_timeout"))
+            } else if servedOne {
+                deadlines.append((idleSince + idleTimeout, "idle_timeout"))
             } else {
-                deadlines.append(idleSince + (servedOne ? idleTimeout : headTimeout))
+                deadlines.append((idleSince + headTimeout, "head_timeout"))
             }
         }
-        return deadlines.min()
-    }
-
-    /// What is overdue at `now`, if anything.
-    private func overdue(at now: NIODeadline) -> String? {
-        if let unwritableSince, now >= unwritableSince + writeStall { return "write_stall" }
-        if readingBody {
-            return now >= headAt + bodyTimeout ? "body_timeout" : nil
-        }
-        guard inFlight == 0 else { return nil }
-        if let headStartedAt {
-            return now >= headStartedAt + headTimeout ? "head_timeout" : nil
-        }
-        if servedOne {
-            return now >= idleSince + idleTimeout ? "idle_timeout" : nil
-        }
-        return now >= idleSince + headTimeout ? "head_timeout" : nil
+        return deadlines
     }
 
     /// Keeps one timer, at the earliest deadline; when it fires it closes or re-arms.
     private func armTimer(_ context: ChannelHandlerContext) {
-        guard !closing, let deadline = nextDeadline() else { return }
+        guard !closing, let deadline = deadlines().map(\.deadline).min() else { return }
         if let timerDeadline, timerDeadline <= deadline, timer != nil { return }
         timer?.cancel()
         timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             timer = nil
             timerDeadline = nil
-            if let reason = overdue(at: .now()) {
+            let now = NIODeadline.now()
+            if let reason = deadlines().first(where: { now >= $0.deadline })?.reason {
                 ConnectionCounter.closedByServer(reason)
                 close(context)
             } else {

@@ -51,7 +51,7 @@ final class EventStreams: Sendable {
             return stuck
         }
         for channel in stuck {
-            Counter(label: "openicws_connections_closed_total", dimensions: [("reason", "stream_abandoned")]).increment()
+            ConnectionCounter.closedByServer("stream_abandoned")
             channel.close(promise: nil)
         }
     }

@@ -11,13 +11,26 @@ import Synchronization
 public final class RequestJournal: Sendable {
     /// One answered request.
     public struct Entry: Sendable, Encodable {
-        public let at: String
+        /// When it was answered (ISO 8601 in the journal's JSON; formatted only when the journal is read).
+        public let at: Date
         public let method: String
-        /// The route as registered (`/icws/{sid}/…`), or the path's first segment when no route matched.
+        /// The route as registered (`/icws/{sid}/…`).
         public let path: String
         public let status: Int
         public let durationMs: Double
         public let sessionId: String?
+
+        enum CodingKeys: String, CodingKey { case at, method, path, status, durationMs, sessionId }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(at.formatted(.iso8601), forKey: .at)
+            try container.encode(method, forKey: .method)
+            try container.encode(path, forKey: .path)
+            try container.encode(status, forKey: .status)
+            try container.encode(durationMs, forKey: .durationMs)
+            try container.encodeIfPresent(sessionId, forKey: .sessionId)
+        }
     }
 
     public let capacity: Int
@@ -51,56 +64,5 @@ public final class RequestJournal: Sendable {
             }
             return (result, ring.total)
         }
-    }
-}
-
-/// Records every answered request in the journal and, with `--access-log`, in the log (label
-/// `openicws.access`: method, matched route, so no session id, status, milliseconds, the session's user and
-/// the client address); under an injected delay, it holds ICWS answers back.
-struct StandInMiddleware: RouterMiddleware {
-    typealias Context = ICWSRequestContext
-    let journal: RequestJournal
-    let faults: Faults
-    /// Set with `--access-log`, with the sessions whose users the lines name.
-    let accessLog: (logger: Logger, sessions: SessionRegistry)?
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let path = request.uri.path
-        var status = 500
-        defer {
-            let elapsed = ContinuousClock.now - start
-            let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
-            let route = context.endpointPath ?? "/" + (path.split(separator: "/").first.map(String.init) ?? "")
-            let sessionId = Self.sessionId(in: path)
-            journal.record(RequestJournal.Entry(
-                at: ISO8601DateFormatter().string(from: Date()), method: request.method.rawValue, path: route,
-                status: status, durationMs: (milliseconds * 100).rounded() / 100, sessionId: sessionId))
-            if let (logger, sessions) = accessLog {
-                var user = "-"
-                if let sessionId, case .live(let session) = sessions.lookup(sessionId) { user = session.userId }
-                logger.info("\(request.method.rawValue) \(route) \(status)", metadata: [
-                    "status": "\(status)", "method": "\(request.method.rawValue)", "route": "\(route)",
-                    "ms": "\((milliseconds * 10).rounded() / 10)", "user": "\(user)", "address": "\(context.remoteAddress ?? "-")",
-                ])
-            }
-        }
-        let delay = faults.current.delayMs
-        if delay > 0, path.hasPrefix("/icws/") { try await Task.sleep(for: .milliseconds(delay)) }
-        do {
-            let response = try await next(request, context)
-            status = response.status.code
-            return response
-        } catch {
-            status = RequestMetricsMiddleware.status(of: error)
-            throw error
-        }
-    }
-
-    /// The `{sid}` of `/icws/{sid}/…`.
-    static func sessionId(in path: String) -> String? {
-        guard path.hasPrefix("/icws/") else { return nil }
-        let sid = path.dropFirst(6).prefix { $0 != "/" }
-        return sid.isEmpty || sid == "connection" ? nil : String(sid)
     }
 }
