@@ -66,28 +66,11 @@ extension Scenarios {
                 let userId = isSupervisor ? "supervisor\(person - options.agents)" : "agent\(person)"
                 let state = isSupervisor ? supervisorState : agentState
                 group.addTask {
-                    while gate.gate.load(ordering: .relaxed) >= options.loginConcurrency { try await Task.sleep(for: .milliseconds(2)) }
-                    gate.gate.add(1, ordering: .relaxed)
-                    do {
-                        return try await LoadConnection.with(host: target.host, port: target.port) { connection in
-                            let session: ICWSLoadSession
-                            do {
-                                session = try await connection.login(userId, password: target.password)
-                                let watch = isSupervisor ? "supervisor-assistance" : "agent-assistance"
-                                try await connection.call(session, .PUT, "/messaging/subscriptions/interactions/\(watch)", expect: 204)
-                                sessions.withLock { $0[userId] = session }
-                                try await connection.openEventStream(session)
-                            } catch {
-                                gate.gate.add(-1, ordering: .relaxed)
-                                throw error
-                            }
-                            gate.gate.add(-1, ordering: .relaxed)
-                            return (watched, try await readStream(&connection, requests: requests, state: state))
-                        }
-                    } catch {
-                        if !Task.isCancelled { state.fail(error) }
-                        return nil
-                    }
+                    let outcome = await subscribe(
+                        target, userId: userId, watch: isSupervisor ? "supervisor-assistance" : "agent-assistance",
+                        requests: requests, state: state, gate: gate, loginConcurrency: options.loginConcurrency,
+                        loggedIn: { session in sessions.withLock { $0[userId] = session } })
+                    return outcome.map { (watched, $0) }
                 }
             }
             let allReady = await wait(seconds: 120 + Double(people) / 50) {

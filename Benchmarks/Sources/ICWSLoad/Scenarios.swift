@@ -107,6 +107,35 @@ func readStream(
     return outcome
 }
 
+/// One ICWS subscriber: logs in `userId` (at most `loginConcurrency` logins in flight across `gate`),
+/// watches `watch`, opens its event stream and reads it until cancelled. `loggedIn` sees the session before
+/// the stream opens. Failures are recorded in `state` (nil then).
+func subscribe(
+    _ target: LoadTarget, userId: String, watch: String, requests: Int, state: RunState, gate: RunState,
+    loginConcurrency: Int, loggedIn: @Sendable (ICWSLoadSession) -> Void = { _ in }
+) async -> SubscriberOutcome? {
+    do {
+        while gate.gate.load(ordering: .relaxed) >= loginConcurrency { try await Task.sleep(for: .milliseconds(2)) }
+        gate.gate.add(1, ordering: .relaxed)
+        return try await LoadConnection.with(host: target.host, port: target.port) { connection in
+            do {
+                let session = try await connection.login(userId, password: target.password)
+                try await connection.call(session, .PUT, "/messaging/subscriptions/interactions/\(watch)", expect: 204)
+                loggedIn(session)
+                try await connection.openEventStream(session)
+            } catch {
+                gate.gate.add(-1, ordering: .relaxed)
+                throw error
+            }
+            gate.gate.add(-1, ordering: .relaxed)
+            return try await readStream(&connection, requests: requests, state: state)
+        }
+    } catch {
+        if !Task.isCancelled { state.fail(error) }
+        return nil
+    }
+}
+
 /// Waits until `condition` holds or `seconds` pass.
 func wait(seconds: Double, until condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
@@ -141,29 +170,11 @@ public enum Scenarios {
 
         let outcomes = try await withThrowingTaskGroup(of: SubscriberOutcome?.self) { group -> [SubscriberOutcome] in
             // Subscribers log in a few at a time (bcrypt), then stay on their stream.
-            let gate = state
             for index in 0..<options.subscribers {
                 group.addTask {
-                    while gate.gate.load(ordering: .relaxed) >= options.loginConcurrency { try await Task.sleep(for: .milliseconds(2)) }
-                    gate.gate.add(1, ordering: .relaxed)
-                    do {
-                        return try await LoadConnection.with(host: target.host, port: target.port) { connection in
-                            let session: ICWSLoadSession
-                            do {
-                                session = try await connection.login(supervisors[index % 2], password: target.password)
-                                try await connection.call(session, .PUT, "/messaging/subscriptions/interactions/supervisor-assistance", expect: 204)
-                                try await connection.openEventStream(session)
-                            } catch {
-                                gate.gate.add(-1, ordering: .relaxed)
-                                throw error
-                            }
-                            gate.gate.add(-1, ordering: .relaxed)
-                            return try await readStream(&connection, requests: requests, state: state)
-                        }
-                    } catch {
-                        if !Task.isCancelled { state.fail(error) }
-                        return nil
-                    }
+                    await subscribe(
+                        target, userId: supervisors[index % 2], watch: "supervisor-assistance", requests: requests, state: state,
+                        gate: state, loginConcurrency: options.loginConcurrency)
                 }
             }
             let allReady = await wait(seconds: 120 + Double(options.subscribers) / 50) {
