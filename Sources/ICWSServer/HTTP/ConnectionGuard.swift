@@ -279,9 +279,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             servedOne = true
             headAt = .now()
             if overLimit && inFlight == 1 && !Self.isHealth(head.uri) {
-                refusing = true
-                ConnectionCounter.closedByServer("over_limit")
-                respondAndClose(context, status: .serviceUnavailable, error: ICWSErrorBody(
+                respondAndClose(context, reason: "over_limit", status: .serviceUnavailable, error: ICWSErrorBody(
                     errorId: "error.server.unavailable",
                     message: "The server has too many connections open (\(counter.maxConnections)); retry later."))
                 return
@@ -290,9 +288,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // would otherwise hold the connection until the body timeout).
             if inFlight == 1, let declared = head.headers.first(name: "content-length").flatMap(Int.init),
                 declared > ICWSRequestContext.maxBodyBytes {
-                refusing = true
-                ConnectionCounter.closedByServer("body_too_large")
-                respondAndClose(context, status: .badRequest, error: ICWSErrorBody(
+                respondAndClose(context, reason: "body_too_large", status: .badRequest, error: ICWSErrorBody(
                     errorId: "error.request.invalidRepresentation",
                     message: "The request body is too large (\(declared) bytes; at most \(ICWSRequestContext.maxBodyBytes))."))
                 return
@@ -337,12 +333,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        ConnectionCounter.closedByServer("malformed_request")
         if case .headerOverflow = parserError {
-            respondAndClose(context, status: .requestHeaderFieldsTooLarge, error: ICWSErrorBody(
+            respondAndClose(context, reason: "malformed_request", status: .requestHeaderFieldsTooLarge, error: ICWSErrorBody(
                 errorId: "error.request.headersTooLarge", message: "The request line or headers are too large."))
         } else {
-            respondAndClose(context, status: .badRequest, error: ICWSErrorBody(
+            respondAndClose(context, reason: "malformed_request", status: .badRequest, error: ICWSErrorBody(
                 errorId: "error.request.malformed", message: "The request is not valid HTTP/1.1 (\(parserError))."))
         }
     }
@@ -502,7 +497,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Answers of its own
 
-    private func respondAndClose(_ context: ChannelHandlerContext, status: HTTPResponseStatus, error: ICWSErrorBody) {
+    /// Answers the request itself (its parts are dropped), counts the connection as closed for `reason`,
+    /// and closes after the answer.
+    private func respondAndClose(_ context: ChannelHandlerContext, reason: String, status: HTTPResponseStatus, error: ICWSErrorBody) {
+        ConnectionCounter.closedByServer(reason)
+        refusing = true
         closing = true
         timer?.cancel()
         let encoder = JSONEncoder()
