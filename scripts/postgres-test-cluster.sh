@@ -43,23 +43,28 @@ start() {
     chmod 755 "$root"
     data="$root/data"
     if [ "$(id -u)" = 0 ]; then chown postgres "$root"; fi
-    port="${OPENICWS_TEST_PG_PORT:-55432}"
-    while port_in_use "$port"; do
-        port=$((port + 1))
-        if [ "$port" -gt 55632 ]; then log "no free port"; exit 1; fi
-    done
     as_owner "$bin/initdb" --pgdata="$data" --username=postgres --auth=trust --no-sync --encoding=UTF8 --locale=C.UTF-8 >&2 \
         || as_owner "$bin/initdb" --pgdata="$data" --username=postgres --auth=trust --no-sync --encoding=UTF8 --locale=C >&2
     cat >> "$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $port
 unix_socket_directories = '$root'
 max_connections = 300
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 CONF
-    as_owner "$bin/pg_ctl" --pgdata="$data" --log="$root/server.log" --wait start >&2
+    # A port can look free and still be taken when the server binds (a client's connection may hold it as its
+    # local port): try the next one then. The last `port =` line of the configuration wins, so a restart
+    # of this cluster (the restart tests) keeps the port.
+    port="${OPENICWS_TEST_PG_PORT:-55432}"
+    while :; do
+        while port_in_use "$port"; do port=$((port + 1)); done
+        if [ "$port" -gt 55632 ]; then log "no free port"; exit 1; fi
+        echo "port = $port" >> "$data/postgresql.conf"
+        if as_owner "$bin/pg_ctl" --pgdata="$data" --log="$root/server.log" --wait start >&2; then break; fi
+        log "could not start on port $port; trying the next one"
+        port=$((port + 1))
+    done
     as_owner "$bin/createdb" --host=127.0.0.1 --port="$port" --username=postgres openicws_test
     cat > "$state_file" <<ENV
 export OPENICWS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/openicws_test
