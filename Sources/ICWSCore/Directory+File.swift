@@ -40,7 +40,7 @@ extension Directory {
             }
         }
         guard let object = root as? [String: Any] else { throw fail("(file)", "must be a JSON object") }
-        try onlyKnownKeys(object, ["users", "workgroups"], "")
+        try onlyKnownKeys(object, ["users", "workgroups", "statuses"], "")
         guard let userList = object["users"] as? [Any] else { throw fail("users", "must be an array of users") }
         let workgroupList = object["workgroups"] ?? [Any]()
         guard let workgroupArray = workgroupList as? [Any] else { throw fail("workgroups", "must be an array") }
@@ -60,12 +60,54 @@ extension Directory {
             return number.boolValue
         }
 
+        func strings(_ value: Any?, _ field: String) throws -> [String] {
+            guard let value else { return [] }
+            guard let list = value as? [Any] else { throw fail(field, "must be an array of strings") }
+            return try list.enumerated().map { offset, item in
+                guard let text = item as? String, !text.isEmpty else { throw fail("\(field)[\(offset)]", "must be a non-empty string") }
+                return text
+            }
+        }
+        /// The directory's own statuses replace the default set; each needs an id, the flags default to false
+        /// except `isSelectableStatus`.
+        func statuses(_ value: Any?) throws -> [StatusMessage] {
+            guard let value else { return StatusMessage.defaults }
+            guard let list = value as? [Any], !list.isEmpty else { throw fail("statuses", "must be a non-empty array of statuses") }
+            let flags = [
+                "canHaveDate", "canHaveTime", "isDoNotDisturbStatus", "isSelectableStatus", "isPersistentStatus", "isForwardStatus",
+                "isAfterCallWorkStatus", "isAcdStatus", "isAllowFollowUpStatus",
+            ]
+            var ids = Set<String>()
+            return try list.enumerated().map { index, entry in
+                let at = "statuses[\(index)]"
+                guard let object = entry as? [String: Any] else { throw fail(at, "must be an object") }
+                try onlyKnownKeys(object, ["statusId", "messageText", "groupTag", "iconUri", "systemId"] + flags, at)
+                guard let id = try string(object["statusId"], "\(at).statusId") else { throw fail("\(at).statusId", "is missing") }
+                guard ids.insert(id.lowercased()).inserted else { throw fail("\(at).statusId", "'\(id)' appears twice") }
+                var status = StatusMessage(
+                    statusId: id, messageText: try string(object["messageText"], "\(at).messageText", required: false),
+                    groupTag: try string(object["groupTag"], "\(at).groupTag", required: false) ?? "",
+                    iconUri: try string(object["iconUri"], "\(at).iconUri", required: false) ?? "",
+                    systemId: try string(object["systemId"], "\(at).systemId", required: false))
+                status.canHaveDate = try bool(object["canHaveDate"], "\(at).canHaveDate")
+                status.canHaveTime = try bool(object["canHaveTime"], "\(at).canHaveTime")
+                status.isDoNotDisturbStatus = try bool(object["isDoNotDisturbStatus"], "\(at).isDoNotDisturbStatus")
+                status.isSelectableStatus = object["isSelectableStatus"] == nil ? true : try bool(object["isSelectableStatus"], "\(at).isSelectableStatus")
+                status.isPersistentStatus = try bool(object["isPersistentStatus"], "\(at).isPersistentStatus")
+                status.isForwardStatus = try bool(object["isForwardStatus"], "\(at).isForwardStatus")
+                status.isAfterCallWorkStatus = try bool(object["isAfterCallWorkStatus"], "\(at).isAfterCallWorkStatus")
+                status.isAcdStatus = try bool(object["isAcdStatus"], "\(at).isAcdStatus")
+                status.isAllowFollowUpStatus = try bool(object["isAllowFollowUpStatus"], "\(at).isAllowFollowUpStatus")
+                return status
+            }
+        }
+
         var users: [DirectoryUser] = []
         var seen = Set<String>()
         for (index, entry) in userList.enumerated() {
             let at = "users[\(index)]"
             guard let user = entry as? [String: Any] else { throw fail(at, "must be an object") }
-            try onlyKnownKeys(user, ["userId", "displayName", "passwordHash", "rights"], at)
+            try onlyKnownKeys(user, ["userId", "displayName", "passwordHash", "rights", "administrator", "extension", "roles"], at)
             guard let userId = try string(user["userId"], "\(at).userId") else { continue }
             guard seen.insert(userId).inserted else { throw fail("\(at).userId", "'\(userId)' appears twice") }
             let displayName = try string(user["displayName"], "\(at).displayName", required: false) ?? userId
@@ -81,7 +123,11 @@ extension Directory {
                     rightsObject["canRequestAssistanceFromSupervisor"], "\(at).rights.canRequestAssistanceFromSupervisor")
                 rights.showAssistanceButton = try bool(rightsObject["showAssistanceButton"], "\(at).rights.showAssistanceButton")
             }
-            users.append(DirectoryUser(userId: userId, displayName: displayName, passwordHash: hash, rights: rights))
+            var entry = DirectoryUser(userId: userId, displayName: displayName, passwordHash: hash, rights: rights)
+            entry.administrator = try bool(user["administrator"], "\(at).administrator")
+            entry.phoneExtension = try string(user["extension"], "\(at).extension", required: false) ?? ""
+            entry.roles = try strings(user["roles"], "\(at).roles")
+            users.append(entry)
         }
 
         var workgroups: [Workgroup] = []
@@ -89,7 +135,7 @@ extension Directory {
         for (index, entry) in workgroupArray.enumerated() {
             let at = "workgroups[\(index)]"
             guard let group = entry as? [String: Any] else { throw fail(at, "must be an object") }
-            try onlyKnownKeys(group, ["name", "members", "supervisors"], at)
+            try onlyKnownKeys(group, ["name", "members", "supervisors", "extension", "roles"], at)
             guard let name = try string(group["name"], "\(at).name") else { continue }
             guard seenGroups.insert(name).inserted else { throw fail("\(at).name", "'\(name)' appears twice") }
             func userIds(_ key: String) throws -> [String] {
@@ -101,9 +147,12 @@ extension Directory {
                     return id
                 }
             }
-            workgroups.append(Workgroup(name: name, members: try userIds("members"), supervisors: try userIds("supervisors")))
+            var workgroup = Workgroup(name: name, members: try userIds("members"), supervisors: try userIds("supervisors"))
+            workgroup.phoneExtension = try string(group["extension"], "\(at).extension", required: false) ?? ""
+            workgroup.roles = try strings(group["roles"], "\(at).roles")
+            workgroups.append(workgroup)
         }
-        return Directory(users: users, workgroups: workgroups)
+        return Directory(users: users, workgroups: workgroups, statuses: try statuses(object["statuses"]))
     }
 
     /// " (line L, column C: what the parser said)", from Foundation's "… around character N." message.
@@ -140,18 +189,31 @@ extension Directory {
         // Hashed at start so no secret is stored in the binary; cost 4 keeps start-up and logins quick.
         let hash = Bcrypt.hash("1234", cost: 4)
         let both = UserRights(canRequestAssistanceFromSupervisor: true, showAssistanceButton: true)
-        func user(_ id: String, _ name: String, _ rights: UserRights = both) -> DirectoryUser {
-            DirectoryUser(userId: id, displayName: name, passwordHash: hash, rights: rights)
+        func user(_ id: String, _ name: String, _ phoneExtension: String, _ roles: [String], _ rights: UserRights = both) -> DirectoryUser {
+            var user = DirectoryUser(userId: id, displayName: name, passwordHash: hash, rights: rights)
+            user.phoneExtension = phoneExtension
+            user.roles = roles
+            return user
+        }
+        var admin = user("admin", "Administrator", "1900", ["Administrator"])
+        admin.administrator = true
+        func workgroup(_ name: String, _ members: [String], _ supervisors: [String], _ phoneExtension: String) -> Workgroup {
+            var workgroup = Workgroup(name: name, members: members, supervisors: supervisors)
+            workgroup.phoneExtension = phoneExtension
+            workgroup.roles = ["Agent"]
+            return workgroup
         }
         return Directory(
             users: [
-                user("agent1", "Agent One"), user("agent2", "Agent Two"), user("agent3", "Agent Three"),
-                user("agent4", "Agent Four", UserRights(canRequestAssistanceFromSupervisor: false, showAssistanceButton: true)),
-                user("supervisor1", "Supervisor One"), user("supervisor2", "Supervisor Two"),
+                user("agent1", "Agent One", "1001", ["Agent"]), user("agent2", "Agent Two", "1002", ["Agent"]),
+                user("agent3", "Agent Three", "1003", ["Agent"]),
+                user("agent4", "Agent Four", "1004", ["Agent"], UserRights(canRequestAssistanceFromSupervisor: false, showAssistanceButton: true)),
+                user("supervisor1", "Supervisor One", "1101", ["Supervisor"]), user("supervisor2", "Supervisor Two", "1102", ["Supervisor"]),
+                admin,
             ],
             workgroups: [
-                Workgroup(name: "Support", members: ["agent1", "agent2", "agent3"], supervisors: ["supervisor1", "supervisor2"]),
-                Workgroup(name: "Sales", members: ["agent3", "agent4"], supervisors: ["supervisor2"]),
+                workgroup("Support", ["agent1", "agent2", "agent3"], ["supervisor1", "supervisor2"], "2001"),
+                workgroup("Sales", ["agent3", "agent4"], ["supervisor2"], "2002"),
             ])
     }
 }

@@ -18,6 +18,12 @@ public struct DirectoryUser: Sendable, Equatable {
     public var displayName: String
     public var passwordHash: String
     public var rights: UserRights
+    /// May read the whole configuration (users, workgroups, roles) and set anyone's status.
+    public var administrator = false
+    /// The user's station extension (`Eic_LocalId` of the user's interactions).
+    public var phoneExtension: String = ""
+    /// Role names (configuration reads only).
+    public var roles: [String] = []
 }
 
 /// A workgroup: its member agents and its supervisors.
@@ -25,6 +31,10 @@ public struct Workgroup: Sendable, Equatable {
     public var name: String
     public var members: [String]
     public var supervisors: [String]
+    /// The workgroup queue's extension.
+    public var phoneExtension: String = ""
+    /// Role names (configuration reads only).
+    public var roles: [String] = []
 }
 
 /// Users and workgroups, immutable once loaded.
@@ -35,9 +45,16 @@ public struct Directory: Sendable {
     public let memberships: [String: Set<String>]
     /// Workgroup names by supervisor user id.
     public let supervision: [String: Set<String>]
+    /// The statuses users may be in, in the order clients list them; the first is the status of a user who
+    /// never set one.
+    public let statuses: [StatusMessage]
+    private let statusIndex: [String: Int]
     private let timingHash: String
 
-    public init(users: [DirectoryUser], workgroups: [Workgroup]) {
+    public init(users: [DirectoryUser], workgroups: [Workgroup], statuses: [StatusMessage] = StatusMessage.defaults) {
+        self.statuses = statuses.isEmpty ? StatusMessage.defaults : statuses
+        self.statusIndex = Dictionary(
+            self.statuses.enumerated().map { ($0.element.statusId.lowercased(), $0.offset) }, uniquingKeysWith: { first, _ in first })
         self.users = Dictionary(users.map { ($0.userId, $0) }, uniquingKeysWith: { first, _ in first })
         self.workgroups = Dictionary(workgroups.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var memberships: [String: Set<String>] = [:]
@@ -70,6 +87,21 @@ public struct Directory: Sendable {
     /// Whether `userId` supervises `workgroup`.
     public func supervises(_ userId: String, _ workgroup: String) -> Bool {
         supervision[userId]?.contains(workgroup) ?? false
+    }
+
+    /// The status with this id, compared case-insensitively (ICWS status ids are).
+    public func status(_ statusId: String) -> StatusMessage? {
+        statusIndex[statusId.lowercased()].map { statuses[$0] }
+    }
+
+    /// The status of a user who never set one.
+    public var initialStatus: StatusMessage { statuses.first(where: \.isSelectableStatus) ?? statuses[0] }
+
+    /// Whether `actor` may change `userId`'s status: themselves, an administrator, or a supervisor of one of
+    /// the user's workgroups.
+    public func mayManage(_ actor: DirectoryUser, _ userId: String) -> Bool {
+        actor.userId == userId || actor.administrator
+            || !(memberships[userId] ?? []).isDisjoint(with: supervision[actor.userId] ?? [])
     }
 
     /// Whether `userId` is a member agent of `workgroup`.

@@ -6,7 +6,9 @@ public struct FeatureVersions: Sendable, Equatable {
     public private(set) var versions: [String: Int]
 
     /// The newest versions this server implements.
-    public static let newest: [String: Int] = ["connection": 1, "messaging": 2, "interactions": 10, "queues": 1]
+    public static let newest: [String: Int] = [
+        "configuration": 1, "connection": 1, "interactions": 10, "messaging": 2, "queues": 1, "status": 1,
+    ]
 
     public init(emulating overrides: [String: Int] = [:]) {
         var versions = Self.newest

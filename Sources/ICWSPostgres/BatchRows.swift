@@ -7,7 +7,8 @@ import ICWSModel
 /// A key that appears twice keeps its last value (one `INSERT … ON CONFLICT` statement may not touch a row
 /// twice), so the result is the same as applying the events one by one.
 struct BatchRows {
-    struct InteractionRow { var id, type, remoteName, workgroup, agent, state: String; var hasWorkgroup: Bool; var createdAt: Int64 }
+    struct InteractionRow { var id, type, remoteName, workgroup, agent, state: String; var hasWorkgroup: Bool; var createdAt: Int64; var extras: String }
+    struct StatusRow { var userId, status: String }
     struct RequestRow { var id: String; var number: Int64; var interactionId, workgroup, initiator: String; var state: Int16; var createdAt: Int64 }
     struct ParticipantRow { var assistanceId: String; var position: Int32; var userId: String; var action: Int16 }
     struct LineRow { var assistanceId: String; var position: Int32; var participantId, text: String; var timeAdded: Int64 }
@@ -19,6 +20,7 @@ struct BatchRows {
     private(set) var requests = OrderedRows<String, RequestRow>()
     private(set) var participants = OrderedRows<[String], ParticipantRow>()
     private(set) var lines = OrderedRows<[String], LineRow>()
+    private(set) var statuses = OrderedRows<String, StatusRow>()
     /// Users that became present or absent, applied after the nodes below were cleared.
     private(set) var presence = OrderedRows<PresenceKey, PresenceChange>()
     /// Nodes whose presence rows and node row go, before `presence` is applied.
@@ -30,7 +32,10 @@ struct BatchRows {
             case .interactionSaved(let i):
                 interactions[i.id] = InteractionRow(
                     id: i.id, type: i.type, remoteName: i.remoteName, workgroup: i.workgroup ?? "", agent: i.agent,
-                    state: i.state.rawValue, hasWorkgroup: i.workgroup != nil, createdAt: Microseconds.of(i.createdAt))
+                    state: i.state.rawValue, hasWorkgroup: i.workgroup != nil, createdAt: Microseconds.of(i.createdAt),
+                    extras: i.extrasJSON)
+            case .statusSaved(let status):
+                statuses[status.userId] = StatusRow(userId: status.userId, status: (try? StoredJSON.encode(status)) ?? "{}")
             case .requestSaved(let r):
                 requests[r.id] = RequestRow(
                     id: r.id, number: AssistanceIdentifiers.number(of: r.id) ?? 0, interactionId: r.interactionId,

@@ -203,16 +203,24 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
             lastChangeId = id
         }
         var interactions: [Interaction] = []
-        for try await (id, type, remoteName, workgroup, agent, state, createdAt) in try await connection.query(
+        for try await (id, type, remoteName, workgroup, agent, state, createdAt, extras) in try await connection.query(
             """
-            SELECT id, type, remote_name, workgroup, agent, state, \(unescaped: Microseconds.fromTimestamp("created_at"))
+            SELECT id, type, remote_name, workgroup, agent, state, \(unescaped: Microseconds.fromTimestamp("created_at")), extras
             FROM interactions WHERE state <> 'disconnected' ORDER BY created_at, id
             """, logger: logger
-        ).decode((String, String, String, String?, String, String, Int64).self) {
+        ).decode((String, String, String, String?, String, String, Int64, String).self) {
             guard let state = Interaction.State(rawValue: state) else { continue }
-            interactions.append(Interaction(
+            var interaction = Interaction(
                 id: id, type: type, remoteName: remoteName, workgroup: workgroup, agent: agent, state: state,
-                createdAt: Microseconds.date(createdAt)))
+                createdAt: Microseconds.date(createdAt))
+            interaction.applyExtras(extras)
+            interactions.append(interaction)
+        }
+        var statuses: [UserStatus] = []
+        for try await text in try await connection.query("SELECT status FROM user_statuses ORDER BY user_id", logger: logger)
+            .decode(String.self)
+        {
+            if let status = try? StoredJSON.decode(UserStatus.self, from: text) { statuses.append(status) }
         }
         var requests: [String: AssistanceRequest] = [:]
         var order: [String] = []
@@ -269,7 +277,7 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
         return StoredState(
             interactions: interactions, requests: order.compactMap { requests[$0] },
             highestInteractionNumber: highestInteraction, highestAssistanceNumber: highestAssistance,
-            presence: presence, lastChangeId: lastChangeId)
+            presence: presence, lastChangeId: lastChangeId, statuses: statuses)
     }
 
     public func commit(
@@ -430,20 +438,26 @@ public final class PostgresAssistanceStore: AssistanceStore, Service {
         let r = rows.requestsCompletedFirst
         let p = rows.participants.values
         let l = rows.lines.values
+        let s = rows.statuses.values
         return """
             WITH counted AS (UPDATE change_counter SET last_id = \(id) WHERE last_id = \(expecting) RETURNING last_id),
             saved_interactions AS (
-                INSERT INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)
+                INSERT INTO interactions (id, type, remote_name, workgroup, agent, state, created_at, extras)
                 SELECT id, type, remote_name, CASE WHEN has_workgroup THEN workgroup END, agent, state,
-                       \(unescaped: Microseconds.timestamp("created_at"))
+                       \(unescaped: Microseconds.timestamp("created_at")), extras
                 FROM unnest(\(i.map(\.id))::text[], \(i.map(\.type))::text[], \(i.map(\.remoteName))::text[],
                             \(i.map(\.workgroup))::text[], \(i.map(\.hasWorkgroup))::bool[], \(i.map(\.agent))::text[],
-                            \(i.map(\.state))::text[], \(i.map(\.createdAt))::bigint[])
-                     AS t(id, type, remote_name, workgroup, has_workgroup, agent, state, created_at)
+                            \(i.map(\.state))::text[], \(i.map(\.createdAt))::bigint[], \(i.map(\.extras))::text[])
+                     AS t(id, type, remote_name, workgroup, has_workgroup, agent, state, created_at, extras)
                 WHERE EXISTS (SELECT 1 FROM counted)
                 ON CONFLICT (id) DO UPDATE SET type = excluded.type, remote_name = excluded.remote_name,
                     workgroup = excluded.workgroup, agent = excluded.agent, state = excluded.state,
-                    created_at = excluded.created_at),
+                    created_at = excluded.created_at, extras = excluded.extras),
+            saved_statuses AS (
+                INSERT INTO user_statuses (user_id, status)
+                SELECT * FROM unnest(\(s.map(\.userId))::text[], \(s.map(\.status))::text[])
+                WHERE EXISTS (SELECT 1 FROM counted)
+                ON CONFLICT (user_id) DO UPDATE SET status = excluded.status),
             saved_requests AS (
                 INSERT INTO assistance_requests (id, number, interaction_id, workgroup, initiator, state, created_at)
                 SELECT id, number, interaction_id, workgroup, initiator, state, \(unescaped: Microseconds.timestamp("created_at"))

@@ -47,5 +47,11 @@ enum PostgresSchema {
             """,
             "INSERT INTO change_counter (one, last_id) VALUES (true, 0)",
         ],
+        [
+            // What an interaction carries beyond its columns (a placed call's direction and number, custom
+            // attributes) as JSON text, "" when nothing; and users' statuses, as JSON text.
+            "ALTER TABLE interactions ADD COLUMN extras text NOT NULL DEFAULT ''",
+            "CREATE TABLE user_statuses (user_id text PRIMARY KEY, status text NOT NULL)",
+        ],
     ]
 }

@@ -95,9 +95,23 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
                 assistance_id TEXT NOT NULL, position INTEGER NOT NULL, participant_id TEXT NOT NULL, text TEXT NOT NULL,
                 time_added REAL NOT NULL, PRIMARY KEY (assistance_id, position))
             """,
+            // Added in 0.5: what an interaction carries beyond the columns above (a placed call's direction and
+            // number, custom attributes), and users' statuses; both as JSON text.
+            "CREATE TABLE IF NOT EXISTS interaction_extras (id TEXT PRIMARY KEY, extras TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS user_statuses (user_id TEXT PRIMARY KEY, status TEXT NOT NULL)",
             // Every batch is one multi-row INSERT into this view; its triggers apply each row to its table.
             // One statement is one hop to SQLite's thread and one atomic, durable transaction.
             "CREATE VIEW IF NOT EXISTS changes (kind, c1, c2, c3, c4, c5, c6, c7) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0",
+            """
+            CREATE TRIGGER IF NOT EXISTS changes_interaction_extras INSTEAD OF INSERT ON changes WHEN NEW.kind = 'interaction_extras' BEGIN
+                INSERT OR REPLACE INTO interaction_extras (id, extras) VALUES (NEW.c1, NEW.c2);
+            END
+            """,
+            """
+            CREATE TRIGGER IF NOT EXISTS changes_status INSTEAD OF INSERT ON changes WHEN NEW.kind = 'status' BEGIN
+                INSERT OR REPLACE INTO user_statuses (user_id, status) VALUES (NEW.c1, NEW.c2);
+            END
+            """,
             """
             CREATE TRIGGER IF NOT EXISTS changes_interaction INSTEAD OF INSERT ON changes WHEN NEW.kind = 'interaction' BEGIN
                 INSERT OR REPLACE INTO interactions (id, type, remote_name, workgroup, agent, state, created_at)
@@ -130,15 +144,23 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
 
     public func load() async throws -> StoredState {
         let interactions = try await connection.query(
-            "SELECT id, type, remote_name, workgroup, agent, state, created_at FROM interactions WHERE state <> 'disconnected'", []
+            """
+            SELECT i.id, i.type, i.remote_name, i.workgroup, i.agent, i.state, i.created_at, x.extras
+            FROM interactions i LEFT JOIN interaction_extras x ON x.id = i.id WHERE i.state <> 'disconnected'
+            """, []
         ).compactMap { row -> Interaction? in
             guard let id = row.column("id")?.string, let type = row.column("type")?.string,
                 let state = row.column("state")?.string.flatMap(Interaction.State.init(rawValue:))
             else { return nil }
-            return Interaction(
+            var interaction = Interaction(
                 id: id, type: type, remoteName: row.column("remote_name")?.string ?? "",
                 workgroup: row.column("workgroup")?.string, agent: row.column("agent")?.string ?? "", state: state,
                 createdAt: Date(timeIntervalSince1970: row.column("created_at")?.double ?? 0))
+            interaction.applyExtras(row.column("extras")?.string)
+            return interaction
+        }
+        let statuses = try await connection.query("SELECT status FROM user_statuses ORDER BY user_id", []).compactMap { row in
+            row.column("status")?.string.flatMap { try? StoredJSON.decode(UserStatus.self, from: $0) }
         }
         var requests: [String: AssistanceRequest] = [:]
         var order: [String] = []
@@ -184,7 +206,7 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
             .first?.column("n")?.integer ?? 0
         return StoredState(
             interactions: interactions, requests: order.compactMap { requests[$0] },
-            highestInteractionNumber: Int64(highestInteraction), highestAssistanceNumber: Int64(highestRequest))
+            highestInteractionNumber: Int64(highestInteraction), highestAssistanceNumber: Int64(highestRequest), statuses: statuses)
     }
 
     public func commit(
@@ -217,7 +239,9 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
         try checkFile()
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
-            for table in ["assistance_lines", "assistance_participants", "assistance_requests", "interactions"] {
+            for table in [
+                "assistance_lines", "assistance_participants", "assistance_requests", "interaction_extras", "interactions", "user_statuses",
+            ] {
                 _ = try await connection.query("DELETE FROM \(table)", [])
             }
             _ = try await connection.query("COMMIT", [])
@@ -245,16 +269,25 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
     /// its last value, as if the events were stored one by one); usually a single statement.
     static func statements(for operations: [DomainEvent]) -> [(String, [SQLiteData])] {
         let rowsPerStatement = 30_000 / 8
+        let allRows = operations.flatMap(rows)
         var statements: [(String, [SQLiteData])] = []
         var start = 0
-        while start < operations.count {
-            let chunk = operations[start..<min(operations.count, start + rowsPerStatement)]
+        while start < allRows.count {
+            let chunk = allRows[start..<min(allRows.count, start + rowsPerStatement)]
             let sql = "INSERT INTO changes (kind, c1, c2, c3, c4, c5, c6, c7) VALUES "
                 + Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count).joined(separator: ",")
-            statements.append((sql, chunk.flatMap { row($0) }))
+            statements.append((sql, chunk.flatMap { $0 }))
             start += rowsPerStatement
         }
         return statements
+    }
+
+    /// One event as `changes` rows of eight columns: one row, or two for an interaction with extras.
+    static func rows(_ event: DomainEvent) -> [[SQLiteData]] {
+        if case .interactionSaved(let i) = event, case let extras = i.extrasJSON, !extras.isEmpty {
+            return [row(event), [.text("interaction_extras"), .text(i.id), .text(extras), .null, .null, .null, .null, .null]]
+        }
+        return [row(event)]
     }
 
     /// One event as the eight columns of a `changes` row.
@@ -263,6 +296,8 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
         case .interactionSaved(let i):
             return [.text("interaction"), .text(i.id), .text(i.type), .text(i.remoteName), i.workgroup.map { .text($0) } ?? .null,
                     .text(i.agent), .text(i.state.rawValue), .float(i.createdAt.timeIntervalSince1970)]
+        case .statusSaved(let status):
+            return [.text("status"), .text(status.userId), .text((try? StoredJSON.encode(status)) ?? "{}"), .null, .null, .null, .null, .null]
         case .requestSaved(let r):
             return [.text("request"), .text(r.id), .integer(SQLiteInt64(AssistanceIdentifiers.number(of: r.id) ?? 0)),
                     .text(r.interactionId), .text(r.workgroup), .text(r.initiator), .integer(SQLiteInt64(r.state.rawValue)),

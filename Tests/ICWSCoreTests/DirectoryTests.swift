@@ -38,6 +38,11 @@ struct DirectoryTests {
         (#"{"users":[{"userId":"a","passwordHash":"HASH"}],"workgroups":[{"name":"W","members":["ghost"]}]}"#, "workgroups[0].members[0]"),
         (#"{"users":[{"userId":"a","passwordHash":"HASH","rights":{"showAssistanceButton":"yes"}}]}"#, "users[0].rights.showAssistanceButton"),
         (#"{"workgroups":[]}"#, "users"),
+        (#"{"users":[{"userId":"a","passwordHash":"HASH","administrator":"yes"}]}"#, "users[0].administrator"),
+        (#"{"users":[{"userId":"a","passwordHash":"HASH","roles":"Agent"}]}"#, "users[0].roles"),
+        (#"{"users":[{"userId":"a","passwordHash":"HASH"}],"statuses":[{"messageText":"no id"}]}"#, "statuses[0].statusId"),
+        (#"{"users":[{"userId":"a","passwordHash":"HASH"}],"statuses":[{"statusId":"A"},{"statusId":"a"}]}"#, "statuses[1].statusId"),
+        (#"{"users":[{"userId":"a","passwordHash":"HASH"}],"statuses":[{"statusId":"A","isAcd":true}]}"#, "statuses[0].isAcd"),
         ("not json", "(file)"),
     ])
     func broken(json: String, field: String) throws {
@@ -51,10 +56,33 @@ struct DirectoryTests {
         }
     }
 
+    @Test("administrator, extension, roles and statuses load; the file's statuses replace the default set")
+    func statusesAndExtensions() throws {
+        let directory = try parse("""
+            {"users":[{"userId":"boss","passwordHash":"\(Self.hash10)","administrator":true,"extension":"100","roles":["Admin"]}],
+             "workgroups":[{"name":"W","members":["boss"],"extension":"200","roles":["Agent"]}],
+             "statuses":[{"statusId":"Ready","isAcdStatus":true},{"statusId":"Break","canHaveTime":true},{"statusId":"System","isSelectableStatus":false}]}
+            """)
+        let boss = try #require(directory.user("boss"))
+        #expect(boss.administrator && boss.phoneExtension == "100" && boss.roles == ["Admin"])
+        #expect(directory.workgroups["W"]?.phoneExtension == "200")
+        #expect(directory.statuses.map(\.statusId) == ["Ready", "Break", "System"])
+        #expect(directory.status("ready")?.isAcdStatus == true)
+        #expect(directory.status("Break")?.canHaveTime == true)
+        #expect(directory.status("System")?.isSelectableStatus == false)
+        #expect(directory.initialStatus.statusId == "Ready")
+        #expect(try parse(#"{"users":[]}"#).statuses == StatusMessage.defaults)
+    }
+
     @Test("the demo directory has the documented users, workgroups and rights")
     func demo() {
         let demo = Directory.demo()
-        #expect(Set(demo.users.keys) == ["agent1", "agent2", "agent3", "agent4", "supervisor1", "supervisor2"])
+        #expect(Set(demo.users.keys) == ["agent1", "agent2", "agent3", "agent4", "supervisor1", "supervisor2", "admin"])
+        #expect(demo.user("admin")?.administrator == true)
+        #expect(demo.user("agent1")?.administrator == false)
+        #expect(demo.users.values.allSatisfy { !$0.phoneExtension.isEmpty })
+        #expect(demo.workgroups.values.allSatisfy { !$0.phoneExtension.isEmpty })
+        #expect(demo.statuses.map(\.statusId).contains("Do not disturb"))
         #expect(demo.workgroups["Support"]?.members == ["agent1", "agent2", "agent3"])
         #expect(demo.workgroups["Support"]?.supervisors == ["supervisor1", "supervisor2"])
         #expect(demo.workgroups["Sales"]?.members == ["agent3", "agent4"])

@@ -71,7 +71,7 @@ struct DomainCommandTests {
         #expect(routed.result.agent == "agent2")
         state.applyCommitted([.nodeGone(node: "B")])
         #expect(!state.isPresent("agent2"))
-        #expect(throws: DomainError.noAgentAvailable("No member of 'Support' is logged in to take the interaction.")) {
+        #expect(throws: DomainError.noAgentAvailable("No member of 'Support' is logged in and in an available (ACD) status to take the interaction.")) {
             try state.createInteraction(workgroup: "Support", agent: nil, type: "call", remoteName: "x", at: now, directory: directory)
         }
     }

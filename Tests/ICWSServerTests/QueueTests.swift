@@ -34,6 +34,19 @@ struct QueueTests {
         }
     }
 
+    @Test("queueType sent as a string (as the ICWS JavaScript SDK's samples do) is accepted")
+    func queueTypeAsString() async throws {
+        try await TestServer.make().run { http in
+            let agent1 = try await http.session("agent1")
+            let mine = try await http.createInteraction(agent: "agent1")
+            let put = try await agent1.watchQueue("s", #"{"queueIds":[{"queueType":"1","queueName":"agent1"}],"attributeNames":["Eic_CallId"]}"#)
+            #expect(put.status == .ok, "\(put.text)")
+            let snapshot = try await agent1.pollOne()
+            #expect(snapshot.objects("interactionsAdded")?.first?["interactionId"] as? String == mine)
+            #expect(try await agent1.watchQueue("t", #"{"queueIds":[{"queueType":"user","queueName":"agent1"}]}"#).status == .badRequest)
+        }
+    }
+
     @Test("An empty queue's snapshot has an empty interactionsAdded")
     func emptySnapshot() async throws {
         try await TestServer.make().run { http in

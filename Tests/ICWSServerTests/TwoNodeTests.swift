@@ -165,6 +165,50 @@ struct TwoNodeTests {
     }
 
     @Test(
+        "Statuses cross nodes: an agent in Do not disturb on A is skipped by B's routing; B's status watch and attributes see A's changes",
+        .timeLimit(.minutes(2)))
+    func statusesAcrossNodes() async throws {
+        try await NodeCluster.run { cluster in
+            let a = try await cluster.startNode("A")
+            let b = try await cluster.startNode("B")
+            let agent1 = try await a.login("agent1")
+            _ = try await b.login("agent2")
+            let supervisor = try await b.login("supervisor1")
+            let watch = try await b.send(supervisor, .PUT, "/messaging/subscriptions/status/user-statuses", json: #"{"userIds":["agent1"]}"#)
+            #expect(watch.status == .ok, "\(watch.body)")
+
+            let dnd = try await a.send(agent1, .PUT, "/status/user-statuses/agent1", json: #"{"statusId":"Do not disturb"}"#)
+            #expect(dnd.status == .accepted, "\(dnd.body)")
+            // B's routing commits after catching up on A's change: never agent1 from now on.
+            for _ in 0..<4 { #expect(try await b.routeInteraction().agent == "agent2") }
+
+            var seen = false
+            let deadline = Date().addingTimeInterval(5)
+            while !seen && Date() < deadline {
+                let messages = try await b.send(supervisor, .GET, "/messaging/messages").array
+                seen = messages.contains { message in
+                    (message["userStatusList"] as? [[String: Any]] ?? []).contains { $0["statusId"] as? String == "Do not disturb" }
+                }
+                if !seen { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(seen, "B's status watch never showed agent1 in Do not disturb")
+
+            let placed = try await a.send(
+                agent1, .POST, "/interactions",
+                json: #"{"__type":"urn:inin.com:interactions:createCallParameters","target":"555","additionalAttributes":{"CRM_Id":"7"}}"#)
+            let id = try #require(placed.object["interactionId"] as? String, "\(placed.body)")
+            let agent1OnB = try await b.login("agent1")
+            var value: String?
+            let readBy = Date().addingTimeInterval(5)
+            while value != "7" && Date() < readBy {
+                value = (try await b.send(agent1OnB, .GET, "/interactions/\(id)?select=CRM_Id").object["attributes"] as? [String: Any])?["CRM_Id"] as? String
+                if value != "7" { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(value == "7")
+        }
+    }
+
+    @Test(
         "ACD routing counts only agents logged in somewhere: an agent on a node killed with -9 stops counting after the timeout",
         .timeLimit(.minutes(2)))
     func deadNodeStopsCountingForRouting() async throws {

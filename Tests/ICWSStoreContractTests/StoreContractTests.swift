@@ -34,6 +34,34 @@ extension StoreSuites {
             }
         }
 
+        @Test("user statuses and an interaction's direction, number and custom attributes load back after reopening", arguments: StoreKind.all)
+        func statusesAndAttributesRoundTrip(kind: StoreKind) async throws {
+            try await StoreHarness.withEmpty(kind) { harness in
+                var call = Fixtures.interaction("21", workgroup: nil)
+                call.direction = .outgoing
+                call.remoteId = "+13175550100"
+                call.attributes = ["CRM_Id": "42", "Note": "caller is in a hurry"]
+                let lunch = UserStatus(
+                    userId: "agent1", statusId: "At lunch", notes: "back at two", until: Fixtures.date(9_000), hasDate: true,
+                    hasTime: true, changedAt: Fixtures.date(5_000))
+                try await harness.withStore { store in
+                    try await store.commit([.interactionSaved(call), .statusSaved(lunch)])
+                    // A later status replaces the first; a state change keeps the attributes.
+                    try await store.commit([.statusSaved(UserStatus(userId: "agent2", statusId: "Do not disturb", changedAt: Fixtures.date(6_000)))])
+                    var held = call
+                    held.state = .alerting
+                    try await store.commit([.interactionSaved(held)])
+                }
+                let state = try await harness.withStore { try await $0.load() }
+                var expected = call
+                expected.state = .alerting
+                #expect(state.sortedInteractions == [expected])
+                #expect(state.statuses.sorted { $0.userId < $1.userId } == [
+                    lunch, UserStatus(userId: "agent2", statusId: "Do not disturb", changedAt: Fixtures.date(6_000)),
+                ])
+            }
+        }
+
         @Test("a batch the database refuses stores nothing of itself", arguments: StoreKind.all)
         func refusedBatchIsAtomic(kind: StoreKind) async throws {
             try await StoreHarness.withEmpty(kind) { harness in

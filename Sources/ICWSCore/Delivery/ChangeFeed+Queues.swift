@@ -46,32 +46,7 @@ extension ChangeFeed {
 
     /// The requested attributes as strings; unknown names come back empty.
     func attributes(of interaction: Interaction, _ names: [String]) -> [String: String] {
-        var result: [String: String] = [:]
-        for name in names {
-            switch name {
-            case "Eic_CallId", "Eic_CallIdKey": result[name] = interaction.id
-            case "Eic_State":
-                switch interaction.state {
-                case .alerting: result[name] = "A"
-                case .connected: result[name] = "C"
-                case .disconnected: result[name] = "I"
-                }
-            case "Eic_RemoteName": result[name] = interaction.remoteName
-            case "Eic_WorkgroupName": result[name] = interaction.workgroup ?? ""
-            case "Eic_ObjectType":
-                switch interaction.type {
-                case "chat": result[name] = "Chat"
-                case "email": result[name] = "Email Object"
-                default: result[name] = "Call"
-                }
-            case "Eic_UserName", "Eic_AssignedUserId": result[name] = interaction.agent
-            case "Eic_CallDirection": result[name] = "I"
-            case "Eic_CallStateString":
-                result[name] = interaction.state == .disconnected ? "Disconnected" : interaction.state == .alerting ? "Alerting" : "Connected"
-            default: result[name] = ""
-            }
-        }
-        return result
+        InteractionAttributes.values(of: interaction, names, directory: directory)
     }
 
     func publishQueues(_ ids: [String], state: DomainState, memo: inout [AnyHashable: [UInt8]]) {

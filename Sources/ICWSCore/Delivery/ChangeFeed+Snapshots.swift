@@ -37,6 +37,18 @@ extension ChangeFeed {
             let added = contents.keys.sorted().map { QueueInteraction(interactionId: $0, attributes: contents[$0] ?? [:]) }
             let message = QueueContentsMessage(isDelta: false, subscriptionId: subscriptionId, interactionsAdded: added)
             return OutboundMessage(watch: key, isDelta: false, json: encoded(message, memo: &memo))
+        case .userStatuses:
+            guard var statuses = watch.statuses else { return nil }
+            var list: [UserStatusBody] = []
+            statuses.view = [:]
+            for userId in statuses.userIds {
+                let body = statusBody(userId, state: state).keeping(statuses.properties)
+                statuses.view[userId] = body
+                list.append(body)
+            }
+            watch.statuses = statuses
+            let message = UserStatusMessage(isDelta: false, userStatusList: list)
+            return OutboundMessage(watch: key, isDelta: false, json: encoded(message, memo: &memo))
         case .connection:
             return nil
         }

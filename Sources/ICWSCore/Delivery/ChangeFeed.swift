@@ -16,6 +16,11 @@ final class ChangeFeed {
     /// Each user's sessions, keyed by object identity (cheap to hash on the fan-out path).
     private(set) var watchesByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
 
+    /// The status watches, by watched user id.
+    var statusWatchers: [String: [ObjectIdentifier: SessionWatches]] = [:]
+    /// Since when users who never set a status are in the initial one (the node's start).
+    var statusSince = Date()
+
     /// Stream sinks to wake once the current publication is queued everywhere (one job per event loop).
     private var pendingWakes: [any StreamSink] = []
 
@@ -46,6 +51,7 @@ final class ChangeFeed {
     /// A session's watches go; its stream is told why and closed.
     func remove(_ session: Session, reason: String, shouldReconnect: Bool) {
         if let watch = watches.removeValue(forKey: session.id) {
+            setStatusWatch(nil, on: watch)
             watchesByUser[session.userId]?[ObjectIdentifier(watch)] = nil
             if watchesByUser[session.userId]?.isEmpty == true { watchesByUser[session.userId] = nil }
         }
@@ -70,7 +76,8 @@ final class ChangeFeed {
     /// Creates or replaces a watch after checking the user may have it; its snapshot follows the commit.
     /// Returns false when there is nothing to snapshot.
     func subscribe(
-        sessionId: String, to key: WatchKey, queue: (ids: [QueueId], attributes: [String])?, state: DomainState
+        sessionId: String, to key: WatchKey, queue: (ids: [QueueId], attributes: [String])?,
+        statuses: (userIds: [String], properties: [String]?)? = nil, state: DomainState
     ) throws(DomainError) -> Bool {
         let watch = try watchesOf(sessionId)
         let userId = watch.userId
@@ -93,6 +100,8 @@ final class ChangeFeed {
             let ids = queue?.ids ?? []
             for id in ids { try checkQueueAccess(id, userId: userId) }
             watch.queues[subscriptionId] = QueueWatch(queues: ids, attributeNames: queue?.attributes ?? [])
+        case .userStatuses:
+            setStatusWatch(try statusWatch(statuses), on: watch)
         case .connection:
             return false
         }
@@ -110,6 +119,7 @@ final class ChangeFeed {
             try requireSupervisor(watch.userId)
             watch.supervisorList = nil
         case .queue(let id): watch.queues[id] = nil
+        case .userStatuses: setStatusWatch(nil, on: watch)
         case .connection: break
         }
     }
@@ -141,6 +151,16 @@ final class ChangeFeed {
         }
         if !requestIds.isEmpty { publishRequests(requestIds, state: state, memo: &memo) }
         if !interactionIds.isEmpty { publishQueues(interactionIds, state: state, memo: &memo) }
+        if !statusWatchers.isEmpty {
+            var users: [String] = []
+            var seenUsers = Set<String>()
+            for event in events {
+                for userId in event.statusUsers where statusWatchers[userId] != nil && seenUsers.insert(userId).inserted {
+                    users.append(userId)
+                }
+            }
+            if !users.isEmpty { publishStatuses(users, state: state, memo: &memo) }
+        }
     }
 
     /// Sends every watch of every session a fresh snapshot (the store recovered, or the state was reloaded).
@@ -160,7 +180,12 @@ final class ChangeFeed {
         guard features.supports("interactions", 10) else { return }
         let json = encode(message)
         for watch in watches.values {
-            let keys = watch.allKeys.filter { if case .queue = $0 { return false } else { return true } }
+            let keys = watch.allKeys.filter {
+                switch $0 {
+                case .queue, .userStatuses: false
+                default: true
+                }
+            }
             guard let first = keys.first else { continue }
             deliver(OutboundMessage(watch: first, isDelta: false, json: json), to: watch, state: state)
         }
@@ -169,7 +194,7 @@ final class ChangeFeed {
     /// Ends every assistance watch (the store stayed down); returns how many sessions lost watches.
     func endAssistanceWatches() -> Int {
         var ended = 0
-        for watch in watches.values where watch.isWatchingAnything {
+        for watch in watches.values where watch.isWatchingRequests || !watch.queues.isEmpty {
             watch.endAssistanceWatches()
             ended += 1
         }
@@ -208,7 +233,7 @@ final class ChangeFeed {
     func subscriptionCounts() -> [(String, Int)] {
         var counts: [String: Int] = [
             "agent-assistance": 0, "agent-assistance-details": 0, "supervisor-assistance": 0,
-            "supervisor-assistance-details": 0, "queues": 0,
+            "supervisor-assistance-details": 0, "queues": 0, "user-statuses": 0,
         ]
         for watch in watches.values {
             if watch.agentList != nil { counts["agent-assistance", default: 0] += 1 }
@@ -216,6 +241,7 @@ final class ChangeFeed {
             if watch.supervisorList != nil { counts["supervisor-assistance", default: 0] += 1 }
             counts["supervisor-assistance-details", default: 0] += watch.details[.supervisor]?.count ?? 0
             counts["queues", default: 0] += watch.queues.count
+            if watch.statuses != nil { counts["user-statuses", default: 0] += 1 }
         }
         return counts.sorted { $0.key < $1.key }
     }

@@ -8,6 +8,8 @@ public enum WatchKey: Hashable, Sendable {
     case supervisorAssistance
     case supervisorAssistanceDetails(String)
     case queue(String)
+    /// The status watch (`…/subscriptions/status/user-statuses`).
+    case userStatuses
     /// Connection messages, never collapsed.
     case connection
 }

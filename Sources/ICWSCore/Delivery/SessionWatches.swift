@@ -28,6 +28,13 @@ struct QueueWatch {
     var view: [String: [String: String]] = [:]
 }
 
+/// A status watch: whose statuses, which properties (nil: all), and what the client holds.
+struct StatusWatch {
+    var userIds: [String]
+    var properties: Set<String>?
+    var view: [String: UserStatusBody] = [:]
+}
+
 /// A queue named in a queue subscription.
 public struct QueueId: Sendable, Equatable, Hashable {
     /// 1 user queue, 2 workgroup queue.
@@ -66,6 +73,7 @@ final class SessionWatches {
     /// Details watches by side, then by assistance id.
     var details: [AssistanceSide: [String: DetailsWatch]] = [:]
     var queues: [String: QueueWatch] = [:]
+    var statuses: StatusWatch?
 
     init(session: Session) {
         self.session = session
@@ -81,6 +89,7 @@ final class SessionWatches {
         if supervisorList != nil { keys.append(.supervisorAssistance) }
         keys += (details[.supervisor] ?? [:]).keys.sorted().map { .supervisorAssistanceDetails($0) }
         keys += queues.keys.sorted().map { .queue($0) }
+        if statuses != nil { keys.append(.userStatuses) }
         return keys
     }
 
@@ -89,11 +98,12 @@ final class SessionWatches {
         agentList != nil || supervisorList != nil || details.values.contains { !$0.isEmpty }
     }
 
-    var isWatchingAnything: Bool { isWatchingRequests || !queues.isEmpty }
+    var isWatchingAnything: Bool { isWatchingRequests || !queues.isEmpty || statuses != nil }
 
     /// How many watches this session holds.
     var count: Int {
         (agentList == nil ? 0 : 1) + (supervisorList == nil ? 0 : 1) + details.values.reduce(0) { $0 + $1.count } + queues.count
+            + (statuses == nil ? 0 : 1)
     }
 
     /// Whether this session holds the watch `key`.
@@ -104,6 +114,7 @@ final class SessionWatches {
         case .agentAssistanceDetails(let id): details[.agent]?[id] != nil
         case .supervisorAssistanceDetails(let id): details[.supervisor]?[id] != nil
         case .queue(let id): queues[id] != nil
+        case .userStatuses: statuses != nil
         case .connection: false
         }
     }

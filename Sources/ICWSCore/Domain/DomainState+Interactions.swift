@@ -5,10 +5,12 @@ extension DomainState {
     /// The interaction types the admin API accepts.
     public static let interactionTypes: Set<String> = ["call", "chat", "email"]
 
-    /// Creates an interaction: routed to the longest-idle member of `workgroup` present on any node,
-    /// ACD-assigned to `agent`, or (no workgroup) non-ACD. The answer is the interaction.
+    /// Creates an interaction: routed to the longest-idle member of `workgroup` present on any node and in an
+    /// ACD status, ACD-assigned to `agent`, or (no workgroup) non-ACD. The answer is the interaction.
+    /// - Parameter remoteId: the caller's number; nil leaves `Eic_RemoteId` to be made up from the id when read.
     public func createInteraction(
-        workgroup: String?, agent: String?, type: String, remoteName: String, at now: Date, directory: Directory
+        workgroup: String?, agent: String?, type: String, remoteName: String, remoteId: String? = nil, at now: Date,
+        directory: Directory
     ) throws(DomainError) -> Change<Interaction> {
         guard Self.interactionTypes.contains(type) else {
             throw .invalidProperty("type", "must be one of call, chat, email")
@@ -29,17 +31,18 @@ extension DomainState {
         } else if let workgroup, let routed = longestIdleMember(of: workgroup, directory: directory) {
             assignee = routed
         } else {
-            throw .noAgentAvailable("No member of '\(workgroup ?? "")' is logged in to take the interaction.")
+            throw .noAgentAvailable("No member of '\(workgroup ?? "")' is logged in and in an available (ACD) status to take the interaction.")
         }
+        let id = String(nextInteractionNumber)
         let interaction = Interaction(
-            id: String(nextInteractionNumber), type: type, remoteName: remoteName, workgroup: workgroup, agent: assignee,
-            state: .connected, createdAt: now)
+            id: id, type: type, remoteName: remoteName, workgroup: workgroup, agent: assignee,
+            state: .connected, createdAt: now, remoteId: remoteId ?? "")
         return Change([.interactionSaved(interaction)], result: interaction)
     }
 
     private func longestIdleMember(of workgroup: String, directory: Directory) -> String? {
         let members = directory.workgroups[workgroup]?.members ?? []
-        return members.filter(isPresent).min { a, b in
+        return members.filter { isPresent($0) && isAcdAvailable($0, directory: directory) }.min { a, b in
             let left = lastRouted[a] ?? .distantPast
             let right = lastRouted[b] ?? .distantPast
             return left != right ? left < right : a < b

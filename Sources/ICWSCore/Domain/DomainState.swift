@@ -15,6 +15,10 @@ public struct DomainState: Sendable {
     public private(set) var presence: [String: Set<String>] = [:]
     /// When each present agent last got an interaction (or became present): longest idle is routed first.
     public private(set) var lastRouted: [String: Date] = [:]
+    /// Statuses users set; a user without one is in the directory's initial status.
+    public private(set) var statuses: [String: UserStatus] = [:]
+    /// How many connected interactions each agent has (`onPhone`).
+    public private(set) var connectedCount: [String: Int] = [:]
     public private(set) var nextInteractionNumber: Int64
     public private(set) var nextAssistanceNumber: Int64
 
@@ -24,6 +28,7 @@ public struct DomainState: Sendable {
         case presence(String, Set<String>?)
         case lastRouted(String, Date?)
         case counters(interaction: Int64, assistance: Int64)
+        case status(String, UserStatus?)
     }
 
     private var undoLog: [Undo] = []
@@ -37,6 +42,7 @@ public struct DomainState: Sendable {
         nextInteractionNumber = max(stored.highestInteractionNumber + 1, Self.firstInteractionNumber)
         nextAssistanceNumber = stored.highestAssistanceNumber + 1
         for interaction in stored.interactions { set(interaction: interaction, id: interaction.id) }
+        for status in stored.statuses { statuses[status.userId] = status }
         for request in stored.requests { set(request: request, id: request.id) }
         for record in stored.presence {
             presence[record.userId, default: []].insert(record.node)
@@ -103,6 +109,9 @@ public struct DomainState: Sendable {
             for (userId, nodes) in presence where nodes.contains(node) {
                 setPresence(userId, nodes.subtracting([node]))
             }
+        case .statusSaved(let status):
+            if recording { undoLog.append(.status(status.userId, statuses[status.userId])) }
+            statuses[status.userId] = status
         }
     }
 
@@ -149,6 +158,7 @@ public struct DomainState: Sendable {
             case .request(let id, let old): set(request: old, id: id)
             case .presence(let userId, let old): presence[userId] = old
             case .lastRouted(let userId, let old): lastRouted[userId] = old
+            case .status(let userId, let old): statuses[userId] = old
             case .counters(let interaction, let assistance):
                 nextInteractionNumber = interaction
                 nextAssistanceNumber = assistance
@@ -172,7 +182,12 @@ public struct DomainState: Sendable {
     }
 
     private mutating func set(interaction: Interaction?, id: String) {
+        if let old = interactions[id], old.state == .connected {
+            connectedCount[old.agent, default: 1] -= 1
+            if connectedCount[old.agent] == 0 { connectedCount[old.agent] = nil }
+        }
         interactions[id] = interaction
+        if let interaction, interaction.state == .connected { connectedCount[interaction.agent, default: 0] += 1 }
     }
 
     private mutating func set(request: AssistanceRequest?, id: String) {

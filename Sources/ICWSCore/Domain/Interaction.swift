@@ -7,6 +7,11 @@ public struct Interaction: Sendable, Equatable, Codable {
         case alerting, connected, disconnected
     }
 
+    /// Who started it: the remote party (an ACD-routed or assigned interaction) or the agent (a placed call).
+    public enum Direction: String, Sendable, Equatable, Codable {
+        case incoming = "I", outgoing = "O"
+    }
+
     public var id: String
     public var type: String
     public var remoteName: String
@@ -15,8 +20,16 @@ public struct Interaction: Sendable, Equatable, Codable {
     public var agent: String
     public var state: State
     public var createdAt: Date
+    public var direction: Direction
+    /// The caller's or the target's number (`Eic_RemoteId`).
+    public var remoteId: String
+    /// Custom attributes clients set (`POST /icws/{sessionId}/interactions/{id}`).
+    public var attributes: [String: String]
 
-    public init(id: String, type: String, remoteName: String, workgroup: String?, agent: String, state: State, createdAt: Date) {
+    public init(
+        id: String, type: String, remoteName: String, workgroup: String?, agent: String, state: State, createdAt: Date,
+        direction: Direction = .incoming, remoteId: String = "", attributes: [String: String] = [:]
+    ) {
         self.id = id
         self.type = type
         self.remoteName = remoteName
@@ -24,5 +37,50 @@ public struct Interaction: Sendable, Equatable, Codable {
         self.agent = agent
         self.state = state
         self.createdAt = createdAt
+        self.direction = direction
+        self.remoteId = remoteId
+        self.attributes = attributes
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, type, remoteName, workgroup, agent, state, createdAt, direction, remoteId, attributes
+    }
+
+    /// Decodes change-log entries written before direction, remote id and attributes existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(String.self, forKey: .id), type: try container.decode(String.self, forKey: .type),
+            remoteName: try container.decode(String.self, forKey: .remoteName),
+            workgroup: try container.decodeIfPresent(String.self, forKey: .workgroup),
+            agent: try container.decode(String.self, forKey: .agent), state: try container.decode(State.self, forKey: .state),
+            createdAt: try container.decode(Date.self, forKey: .createdAt),
+            direction: try container.decodeIfPresent(Direction.self, forKey: .direction) ?? .incoming,
+            remoteId: try container.decodeIfPresent(String.self, forKey: .remoteId) ?? "",
+            attributes: try container.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:])
+    }
+
+    /// What the stores keep beside the original columns, as one JSON text (empty when nothing is set).
+    public struct Extras: Codable, Equatable, Sendable {
+        public var direction: Direction
+        public var remoteId: String
+        public var attributes: [String: String]
+    }
+
+    /// The extras as stored: "" when the interaction has none (the common, routed case).
+    public var extrasJSON: String {
+        guard direction != .incoming || !remoteId.isEmpty || !attributes.isEmpty else { return "" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(Extras(direction: direction, remoteId: remoteId, attributes: attributes))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Applies stored extras (from `extrasJSON`); ignores text that is empty or unreadable.
+    public mutating func applyExtras(_ json: String?) {
+        guard let json, !json.isEmpty, let extras = try? JSONDecoder().decode(Extras.self, from: Data(json.utf8)) else { return }
+        direction = extras.direction
+        remoteId = extras.remoteId
+        attributes = extras.attributes
     }
 }

@@ -14,6 +14,13 @@ public struct Limits: Sendable, Equatable {
     public static let maxTextCharacters = 2_000
     /// …and in UTF-8 bytes (2,000 characters of four-byte emoji would be 8,000 bytes).
     public static let maxTextBytes = 4_000
+    /// Longest status note or forward number, in characters.
+    public static let statusTextLength = 500
+    /// Custom attributes one interaction may hold…
+    public static let attributesPerInteraction = 200
+    /// …and the longest attribute name and value, in characters.
+    public static let attributeNameLength = 128
+    public static let attributeValueLength = 4_000
 
     public init(watchesPerSession: Int = 50, chatLinesPerRequest: Int = 500, sessionsPerUser: Int? = nil) {
         self.watchesPerSession = watchesPerSession

@@ -64,6 +64,7 @@ public actor ContactCenter {
         self.domain = DomainState(stored)
         self.lastApplied = stored.lastChangeId
         self.feed = ChangeFeed(directory: directory, features: features, watchesPerSession: limits.watchesPerSession)
+        self.feed.statusSince = clock.now()
         self.retainedFinished = retainedFinished
         (self.wakeUps, self.wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         logger.info("loaded state", metadata: [
@@ -198,10 +199,46 @@ public actor ContactCenter {
 
     /// Creates an interaction (admin API): routed to a workgroup member present on any node, ACD-assigned
     /// to an agent, or non-ACD.
-    public func createInteraction(workgroup: String?, agent: String?, type: String, remoteName: String) async throws -> Interaction {
+    public func createInteraction(
+        workgroup: String?, agent: String?, type: String, remoteName: String, remoteId: String? = nil
+    ) async throws -> Interaction {
         try await perform { [clock, directory] state throws(DomainError) in
             try state.createInteraction(
-                workgroup: workgroup, agent: agent, type: type, remoteName: remoteName, at: clock.now(), directory: directory)
+                workgroup: workgroup, agent: agent, type: type, remoteName: remoteName, remoteId: remoteId, at: clock.now(),
+                directory: directory)
+        }
+    }
+
+    /// Places an outbound, non-ACD call for `user` (connected at once; there is no telephony).
+    public func placeCall(user: DirectoryUser, target: String) async throws -> Interaction {
+        try await perform { [clock] state throws(DomainError) in try state.placeCall(by: user, target: target, at: clock.now()) }
+    }
+
+    /// The named attributes of an interaction the user may read (see `DomainState.interactionForAttributes`).
+    public func attributes(of id: String, names: [String], user: DirectoryUser) throws -> [String: String] {
+        let interaction = try domain.interactionForAttributes(id, user: user, directory: directory)
+        return InteractionAttributes.values(of: interaction, names, directory: directory)
+    }
+
+    /// Sets custom attributes on an interaction the user may write.
+    public func setAttributes(_ values: [String: String], on id: String, user: DirectoryUser) async throws {
+        try await perform { [directory] state throws(DomainError) in
+            try state.setAttributes(values, on: id, by: user, directory: directory)
+        }
+    }
+
+    // MARK: Statuses
+
+    /// A user's status as the wire shows it (`GET …/status/user-statuses/{userId}`).
+    public func userStatus(_ userId: String) throws -> UserStatusBody {
+        guard directory.user(userId) != nil else { throw DomainError.notFound("The user '\(userId)' does not exist.") }
+        return feed.statusBody(userId, state: domain)
+    }
+
+    /// Sets a user's status (themselves, an administrator, or a supervisor of one of the user's workgroups).
+    public func setStatus(_ update: StatusUpdate, for userId: String, by actor: DirectoryUser) async throws {
+        _ = try await perform { [clock, directory] state throws(DomainError) in
+            try state.setStatus(by: actor, for: userId, update, at: clock.now(), directory: directory)
         }
     }
 
@@ -224,9 +261,15 @@ public actor ContactCenter {
     // MARK: Watches
 
     /// Creates or replaces a watch; a full snapshot follows once the batch commits.
-    public func subscribe(sessionId: String, to key: WatchKey, queue: (ids: [QueueId], attributes: [String])? = nil) async throws {
+    /// - Parameters:
+    ///   - queue: the queues and attributes of a `.queue` watch.
+    ///   - statuses: the users and properties (nil: all) of a `.userStatuses` watch.
+    public func subscribe(
+        sessionId: String, to key: WatchKey, queue: (ids: [QueueId], attributes: [String])? = nil,
+        statuses: (userIds: [String], properties: [String]?)? = nil
+    ) async throws {
         try await submit(onlyWatches: true) { [self] batch in
-            if try feed.subscribe(sessionId: sessionId, to: key, queue: queue, state: domain) {
+            if try feed.subscribe(sessionId: sessionId, to: key, queue: queue, statuses: statuses, state: domain) {
                 batch.snapshots.append((sessionId, key))
             }
             return ()

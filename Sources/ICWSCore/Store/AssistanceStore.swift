@@ -14,11 +14,14 @@ public struct StoredState: Sendable {
     public var presence: [PresenceRecord]
     /// The id of the newest change in the shared change log that this state includes (0 for a single-node store).
     public var lastChangeId: Int64
+    /// Every status a user set (users without one are in the directory's initial status).
+    public var statuses: [UserStatus]
 
     public init(
         interactions: [Interaction], requests: [AssistanceRequest], highestInteractionNumber: Int64,
-        highestAssistanceNumber: Int64, presence: [PresenceRecord] = [], lastChangeId: Int64 = 0
+        highestAssistanceNumber: Int64, presence: [PresenceRecord] = [], lastChangeId: Int64 = 0, statuses: [UserStatus] = []
     ) {
+        self.statuses = statuses
         self.interactions = interactions
         self.requests = requests
         self.highestInteractionNumber = highestInteractionNumber
@@ -87,7 +90,7 @@ public protocol AssistanceStore: Sendable {
     /// The nodes whose last heartbeat is older than `seconds`, by the store's clock.
     func deadNodes(olderThan seconds: Double) async throws -> [String]
 
-    /// Deletes every interaction, request, participant and chat line (`POST /admin/reset`). Stores that
+    /// Deletes every interaction, request, participant, chat line and user status (`POST /admin/reset`). Stores that
     /// cannot (a store shared by several nodes, whose other nodes would keep the old state) throw
     /// `StoreResetUnsupported`, the default.
     func reset() async throws
@@ -127,6 +130,7 @@ extension AssistanceStore {
 public actor InMemoryAssistanceStore: SingleNodeStore {
     private var interactions: [String: Interaction] = [:]
     private var requests: [String: AssistanceRequest] = [:]
+    private var statuses: [String: UserStatus] = [:]
     /// When true, `commit`, `probe` and `load` throw.
     public var failing = false
     /// How many batches were committed.
@@ -138,6 +142,7 @@ public actor InMemoryAssistanceStore: SingleNodeStore {
         if failing { throw StoreFailure.unavailable("the in-memory store is set to fail") }
         interactions = [:]
         requests = [:]
+        statuses = [:]
     }
 
     /// Makes later calls fail (or succeed again).
@@ -150,7 +155,8 @@ public actor InMemoryAssistanceStore: SingleNodeStore {
             interactions: interactions.values.filter { $0.state != .disconnected }.sorted { $0.id < $1.id },
             requests: live,
             highestInteractionNumber: interactions.keys.compactMap { Int64($0) }.max() ?? 0,
-            highestAssistanceNumber: requests.keys.compactMap { AssistanceIdentifiers.number(of: $0) }.max() ?? 0)
+            highestAssistanceNumber: requests.keys.compactMap { AssistanceIdentifiers.number(of: $0) }.max() ?? 0,
+            statuses: statuses.values.sorted { $0.userId < $1.userId })
     }
 
     public func commit(
@@ -176,6 +182,8 @@ public actor InMemoryAssistanceStore: SingleNodeStore {
                 }
             case .chatLineAdded(let id, _, let line):
                 requests[id]?.lines.append(line)
+            case .statusSaved(let status):
+                statuses[status.userId] = status
             case .presence, .nodeGone:
                 break
             }

@@ -17,13 +17,15 @@ public enum DomainEvent: Sendable, Equatable, Codable {
     case presence(userId: String, node: String, present: Bool, at: Date)
     /// A node stopped sending heartbeats: none of its users count as present any more.
     case nodeGone(node: String)
+    /// A user's status was set (durable: it outlives sessions, as in CIC).
+    case statusSaved(UserStatus)
 
     /// The request this event changes, if any.
     public var assistanceId: String? {
         switch self {
         case .requestSaved(let header): header.id
         case .participantSaved(let id, _, _), .chatLineAdded(let id, _, _): id
-        case .interactionSaved, .presence, .nodeGone: nil
+        case .interactionSaved, .presence, .nodeGone, .statusSaved: nil
         }
     }
 
@@ -38,7 +40,17 @@ public enum DomainEvent: Sendable, Equatable, Codable {
     public var isDurableOnOneNode: Bool {
         switch self {
         case .presence, .nodeGone: false
-        case .interactionSaved, .requestSaved, .participantSaved, .chatLineAdded: true
+        case .interactionSaved, .requestSaved, .participantSaved, .chatLineAdded, .statusSaved: true
+        }
+    }
+
+    /// The users whose status watch entry this event may change (status, logged in, on the phone).
+    public var statusUsers: [String] {
+        switch self {
+        case .statusSaved(let status): [status.userId]
+        case .presence(let userId, _, _, _): [userId]
+        case .interactionSaved(let interaction): [interaction.agent]
+        case .nodeGone, .requestSaved, .participantSaved, .chatLineAdded: []
         }
     }
 }

@@ -56,7 +56,7 @@ struct AdminController {
         let body = try await JSONBody.read(request, context: context)
         let interaction = try await center.createInteraction(
             workgroup: body.string("workgroup"), agent: body.string("agent"), type: body.string("type") ?? "call",
-            remoteName: body.string("remoteName") ?? "")
+            remoteName: body.string("remoteName") ?? "", remoteId: body.string("remoteId"))
         context.logger.info("interaction created", metadata: ["interactionId": "\(interaction.id)", "agent": "\(interaction.agent)"])
         return ICWSResponse.json(CreatedInteraction(interaction: interaction), status: .created)
     }

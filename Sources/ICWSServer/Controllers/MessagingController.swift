@@ -81,7 +81,18 @@ struct MessagingController {
         let queues = try rawQueues.map { raw -> QueueId in
             guard let object = raw as? [String: Any] else { throw ICWSError.invalidProperty("queueIds", "each entry must be an object") }
             let entry = JSONBody(object: object)
-            guard let type = try entry.int("queueType") else { throw ICWSError.missingProperty("queueType") }
+            // Some clients (the ICWS JavaScript SDK's samples) send the queue type as a string: "1".
+            let type: Int
+            if let text = entry.object["queueType"] as? String {
+                guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ICWSError.invalidProperty("queueType", "must be 1 (user) or 2 (workgroup)")
+                }
+                type = number
+            } else if let number = try entry.int("queueType") {
+                type = number
+            } else {
+                throw ICWSError.missingProperty("queueType")
+            }
             return QueueId(queueType: type, queueName: try entry.requiredString("queueName"))
         }
         let attributes = try (body.array("attributeNames") ?? []).map { raw -> String in

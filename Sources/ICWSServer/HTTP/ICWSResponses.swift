@@ -95,6 +95,13 @@ struct JSONBody {
         return value
     }
 
+    /// A boolean property; nil when absent or null, 400 when not `true`/`false`.
+    func bool(_ key: String) throws -> Bool? {
+        guard has(key) else { return nil }
+        guard let number = object[key] as? NSNumber, isJSONBoolean(number) else { throw ICWSError.invalidProperty(key, "must be true or false") }
+        return number.boolValue
+    }
+
     /// An array property.
     func array(_ key: String) throws -> [Any]? {
         guard has(key) else { return nil }
