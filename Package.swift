@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "openicws", targets: ["openicws"]),
         .library(name: "ICWSModel", targets: ["ICWSModel"]),
         .library(name: "ICWSServer", targets: ["ICWSServer"]),
+        .library(name: "ICWSClient", targets: ["ICWSClient"]),
         .library(name: "ICWSLoad", targets: ["ICWSLoad"]),
     ],
     dependencies: [
@@ -83,10 +84,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Swift SDK: depends on the wire types only, never on the server.
+        .target(
+            name: "ICWSClient",
+            dependencies: [
+                "ICWSModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "openicws",
             dependencies: [
-                "ICWSServer", "ICWSCore", "ICWSStore", "ICWSPostgres",
+                "ICWSServer", "ICWSCore", "ICWSStore", "ICWSPostgres", "ICWSClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
@@ -125,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "ICWSServerTests",
             dependencies: [
-                "ICWSServer", "ICWSCore", "ICWSModel", "ICWSStore", "ICWSLoad",
+                "ICWSServer", "ICWSCore", "ICWSModel", "ICWSStore", "ICWSLoad", "ICWSClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -13,7 +13,10 @@ struct OpenICWSCommand: AsyncParsableCommand {
         commandName: "openicws",
         abstract: "An ICWS-compatible server for agent assistance in contact centers.",
         version: ICWSMetrics.version,
-        subcommands: [Serve.self, HashPassword.self],
+        subcommands: [
+            Serve.self, HashPassword.self, WatchCommand.self, RequestCommand.self, SayCommand.self, CompleteCommand.self,
+            AcceptCommand.self, IgnoreCommand.self, InteractionsCommand.self, SimulateCommand.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 
