@@ -24,6 +24,8 @@ struct CallsTests {
             let placed = try await agent.placeCall("+13175550123")
             #expect(placed.status == .created, "\(placed.text)")
             let id = try #require(placed.object["interactionId"] as? String)
+            // A client library seeds its attribute cache from this answer's `attributes`.
+            #expect(placed.object["attributes"] is [String: Any], "\(placed.text)")
             let queued = try await agent.pollOne()
             #expect(queued.objects("interactionsAdded")?.first?["interactionId"] as? String == id)
 

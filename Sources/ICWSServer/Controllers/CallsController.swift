@@ -29,7 +29,9 @@ struct CallsController {
             try await center.setAttributes(extra, on: call.id, user: session.user)
         }
         context.logger.info("call placed", metadata: ["sessionId": "\(session.id)", "interactionId": "\(call.id)"])
-        return ICWSResponse.json(["interactionId": call.id], status: .created)
+        // `attributes` is not in ICWS's interactionCreated, but a client library (ICWSRubyGem) reads it from
+        // this answer to seed its attribute cache: the attributes set with the call.
+        return ICWSResponse.json(CallCreated(interactionId: call.id, attributes: extra), status: .created)
     }
 
     /// `?select=a,b`: those attributes, "" for one that is not set; without `select`, only `Eic_CallId`.
@@ -49,6 +51,12 @@ struct CallsController {
         guard let values = try Self.stringMap(body, "attributes") else { throw ICWSError.missingProperty("attributes") }
         try await center.setAttributes(values, on: context.parameters.get("interactionId") ?? "", user: session.user)
         return ICWSResponse.empty(.ok)
+    }
+
+    /// `interactionCreated`.
+    struct CallCreated: Encodable {
+        var interactionId: String
+        var attributes: [String: String]
     }
 
     /// An object of strings (numbers and booleans are taken as their text, as lenient clients send them).
