@@ -74,7 +74,9 @@ public struct OpenICWS: Sendable {
         let messaging = MessagingController(center: center, configuration: configuration, streams: streams)
         messaging.addRoutes(to: session)
         AssistanceController(center: center, configuration: configuration).addRoutes(to: session)
-        StatusController(center: center).addRoutes(to: session)
+        let status = StatusController(center: center)
+        status.addRoutes(to: session)
+        status.addIconRoutes(to: router)
         CallsController(center: center).addRoutes(to: session)
         ConfigurationController(center: center).addRoutes(to: session)
         return router

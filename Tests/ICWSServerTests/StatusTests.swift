@@ -39,6 +39,12 @@ struct StatusTests {
             #expect(dnd?["isDoNotDisturbStatus"] as? Bool == true)
             #expect(dnd?["isAcdStatus"] as? Bool == false)
             #expect(entries.first?["isAcdStatus"] as? Bool == true)
+            // Clients show each status's icon from the server's root + iconUri, without a session.
+            for uri in entries.compactMap({ $0["iconUri"] as? String }) {
+                let icon = try await http.send(.get, uri)
+                #expect(icon.status == .ok, "\(uri)")
+                #expect(icon.header("Content-Type") == "image/svg+xml")
+            }
 
             let access = try await agent.send(.get, "/status/status-messages-user-access/agent2")
             #expect(access.status == .ok)

@@ -15,6 +15,22 @@ struct StatusController {
         group.resource("/messaging/subscriptions/status/user-statuses", put: subscribe, delete: unsubscribe)
     }
 
+    /// The status icons (`iconUri` is relative to the server's root, as ICWS clients resolve it): a small
+    /// coloured disc per status group, as SVG. No session needed, like any image.
+    func addIconRoutes(to router: Router<ICWSRequestContext>) {
+        router.get("/status/icons/:file") { _, context -> Response in
+            let file = context.parameters.get("file") ?? ""
+            guard let status = center.directory.statuses.first(where: { $0.iconUri == "/status/icons/\(file)" }) else {
+                throw ICWSError.notFound("No status has the icon '\(file)'.")
+            }
+            let colour = status.isAcdStatus ? "#2e7d32" : status.isDoNotDisturbStatus ? "#c62828" : status.isAfterCallWorkStatus ? "#1565c0" : "#ef6c00"
+            let svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="\#(colour)"/></svg>"#
+            var headers: HTTPFields = [.contentType: "image/svg+xml", .cacheControl: "max-age=86400"]
+            headers[.contentLength] = String(svg.utf8.count)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: svg)))
+        }
+    }
+
     @Sendable func statusMessages(_ request: Request, context: ICWSRequestContext) async throws -> Response {
         _ = try context.requireSession()
         return ICWSResponse.json(StatusMessageListBody(statusMessageList: center.directory.statuses))
