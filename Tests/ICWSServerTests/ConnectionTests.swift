@@ -284,6 +284,13 @@ struct ConnectionTests {
             expectTransportHeaders(result, json: true)
             let stationless = try await http.send(.put, location + "/station", headers: headers, json: #"{"__type":"urn:inin.com:connection:stationlessSettings"}"#)
             #expect(stationless.status == .ok, "\(stationless.text)")
+            // A __type that is not a string names no known type: refused, as an unknown type is.
+            let objectType = try await http.send(.put, location + "/station", headers: headers, json: #"{"__type":{}}"#)
+            expectError(objectType, .badRequest, "error.request.invalidRepresentation.invalidProperty", propertyName: "__type")
+            let loginObjectType = try await http.send(
+                .post, "/icws/connection", headers: .named([("Accept-Language", "en-US")]),
+                json: #"{"__type":{},"userID":"agent1","password":"1234"}"#)
+            expectError(loginObjectType, .badRequest, "error.request.invalidRepresentation.invalidProperty", propertyName: "__type")
         }
     }
 
@@ -356,6 +363,10 @@ struct ConnectionTests {
                 try await session.send(.get, "/connection/station"),
                 try await http.send(.patch, "/icws/connection/version"),
                 try await session.send(.patch, "/connection"),
+                try await http.send(.trace, "/icws/connection/version"),
+                try await http.send(.trace, "/health"),
+                try await session.send(.trace, "/messaging/messages"),
+                try await http.send(try #require(HTTPRequest.Method("QUERY")), "/admin/interactions"),
             ]
             for result in results {
                 expectError(result, .methodNotAllowed, "error.request.accessDenied.httpMethodNotAllowed")

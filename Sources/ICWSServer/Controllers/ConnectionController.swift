@@ -52,7 +52,7 @@ struct ConnectionController {
             throw ICWSError.invalidHeader("Accept-Language")
         }
         let body = try await JSONBody.read(request, context: context)
-        if let type = body.type, type != ICWSType.icAuthConnectionRequest {
+        if let type = try body.type(), type != ICWSType.icAuthConnectionRequest {
             throw ICWSError.invalidRepresentation("The connection request type '\(type)' is not supported; use \(ICWSType.icAuthConnectionRequest).")
         }
         let userId = try body.requiredString("userID")
@@ -108,7 +108,7 @@ struct ConnectionController {
     @Sendable func station(_ request: Request, context: ICWSRequestContext) async throws -> Response {
         _ = try context.requireSession()
         let body = try await JSONBody.read(request, context: context)
-        if let type = body.type, type != ICWSType.workstationSettings, type != ICWSType.stationlessSettings {
+        if let type = try body.type(), type != ICWSType.workstationSettings, type != ICWSType.stationlessSettings {
             throw ICWSError.invalidRepresentation("The station settings type '\(type)' is not supported.")
         }
         return ICWSResponse.json(bytes: Array("{}".utf8))

@@ -67,8 +67,8 @@ struct JSONBody {
         return JSONBody(object: object)
     }
 
-    /// `__type`, when present.
-    var type: String? { object["__type"] as? String }
+    /// `__type`; nil when absent or null, 400 when not a string (`{"__type":{}}` is no known type).
+    func type() throws -> String? { try string("__type") }
 
     func has(_ key: String) -> Bool {
         guard let value = object[key] else { return false }

@@ -18,10 +18,15 @@ extension RouterMethods where Context == ICWSRequestContext {
         for (method, handler) in handlers {
             on(path, method: method, use: handler ?? refuse)
         }
-        // No ICWS resource supports PATCH: answer 405 on a known path rather than the router's 404.
-        on(path, method: .patch, use: refuse)
+        // No ICWS resource supports PATCH, TRACE or QUERY: answer 405 on a known path rather than the router's 404.
+        for method in Self.refusedMethods { on(path, method: method, use: refuse) }
         return self
     }
+}
+
+extension RouterMethods {
+    /// Methods the HTTP parser accepts that no resource supports (HEAD and OPTIONS are left to CORS and the router).
+    static var refusedMethods: [HTTPRequest.Method] { [.patch, .trace, HTTPRequest.Method("QUERY")].compactMap { $0 } }
 }
 
 /// Wraps a handler of a resource newer than an emulated feature version: 410 with an ICWS error.
