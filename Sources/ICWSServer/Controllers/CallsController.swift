@@ -19,7 +19,7 @@ struct CallsController {
     @Sendable func placeCall(_ request: Request, context: ICWSRequestContext) async throws -> Response {
         let session = try context.requireSession()
         let body = try await JSONBody.read(request, context: context)
-        if let type = body.type, type != ICWSType.createCallParameters {
+        if let type = try body.type(), type != ICWSType.createCallParameters {
             throw ICWSError.invalidProperty("__type", "only \(ICWSType.createCallParameters) is supported")
         }
         let target = try body.requiredString("target")

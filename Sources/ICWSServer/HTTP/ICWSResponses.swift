@@ -59,8 +59,6 @@ struct JSONBody {
         guard let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw ICWSError.invalidRepresentation("The request body is not valid JSON.")
         }
-        // Some clients send `null` for "no body" (Go's json.Marshal of a nil map).
-        if parsed is NSNull { return JSONBody(object: [:]) }
         guard let object = parsed as? [String: Any] else {
             throw ICWSError.invalidRepresentation("The request body must be a JSON object.")
         }
