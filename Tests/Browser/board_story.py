@@ -397,11 +397,21 @@ def story(server, artifacts):
         server.fetch("POST", "/admin/interactions", {"workgroup": "Support", "agent": "agent1", "remoteName": "Sam Second"})
         wait("the resumed watch delivers a new interaction", lambda: "Sam Second" in (text(agent, "#interactions") or ""))
 
-        # The sessions end (an admin reset): both pages return to sign-in and say why.
+        # The agent signs out; the server ends the supervisor's session (an admin reset): both are back at sign-in,
+        # told why, with focus in the user id field.
+        tab_to(agent, "#logout", "Sign out")
+        keys(agent, Keys.ENTER)
+        wait("the agent is back at sign-in", lambda: visible(agent, "#login-form"))
+        wait("the agent is told they signed out", lambda: "You signed out" in text(agent, "#login-reason"))
         server.fetch("POST", "/admin/reset")
+        wait("the supervisor is back at sign-in", lambda: visible(supervisor, "#login-form"))
+        wait("the supervisor is told why", lambda: "Your session ended: The server was reset" in text(supervisor, "#login-reason"))
         for d in drivers:
-            wait(f"{d.name_in_story} is back at sign-in", lambda d=d: visible(d, "#login-form"))
-            wait(f"{d.name_in_story} says why", lambda d=d: visible(d, "#login-reason") and len(text(d, "#login-reason")) > 10)
+            wait(f"{d.name_in_story}: focus in the user id field", lambda d=d: d.execute_script(
+                "return document.activeElement.id === 'user-id'"))
+            if d.title != "Sign in · OpenICWS":
+                raise StoryFailed(f"{d.name_in_story}: the title is {d.title!r} after signing out")
+        supervisor.save_screenshot(os.path.join(artifacts, "supervisor-session-ended.png"))
         problems = [p for d in drivers for p in console_problems(d)]
         if problems:
             raise StoryFailed(f"the browser console reports: {problems}")
@@ -425,6 +435,9 @@ def main():
     parser.add_argument("--artifacts", required=True)
     args = parser.parse_args()
     os.makedirs(args.artifacts, exist_ok=True)
+    for name in os.listdir(args.artifacts):  # what an earlier run left
+        if name.startswith("failure-"):
+            os.remove(os.path.join(args.artifacts, name))
     data = tempfile.mkdtemp(prefix="openicws-board-")
     server = Server(os.path.abspath(args.server), free_port(), data, os.path.join(args.artifacts, "server.log"))
     open(server.log_path, "w").close()

@@ -410,13 +410,19 @@ function chatForm(id, label, send, showError) {
       input.value = "";
       showError("");
     } catch (error) {
-      showError(error.message);
+      showError(describe(error));
     } finally {
       button.disabled = false;
       input.focus();
     }
   });
   return { form, input, label: form.querySelector("label") };
+}
+
+/** What to tell the user about a failed action: the server's message, or that it cannot be reached. */
+function describe(error) {
+  return error instanceof IcwsError ? error.message
+    : "The server cannot be reached right now. Try again once the page is live.";
 }
 
 function errorBox() {
@@ -460,7 +466,7 @@ class RequestCard {
           this.chat.input.focus();
         }
       } catch (error) {
-        this.showError(error.message);
+        this.showError(describe(error));
       }
     };
     this.accept.addEventListener("click", act(ACCEPT));
@@ -569,7 +575,7 @@ class InteractionItem {
         this.update();
         this.chat.input.focus();
       } catch (error) {
-        this.showError(error.message);
+        this.showError(describe(error));
         textarea.focus();
       } finally {
         askButton.disabled = false;
@@ -593,7 +599,7 @@ class InteractionItem {
         announce("Assistance request completed.");
         this.askInput.focus();
       } catch (error) {
-        this.showError(error.message);
+        this.showError(describe(error));
       }
     });
     this.assist = el("section", { class: "assist", "aria-label": "Assistance" },
@@ -660,7 +666,7 @@ function start() {
     if (!session) return;
     session.watch = 1;
     showStatus();
-    try { await subscribeAll(session); } catch (error) { announce(`Could not resume: ${error.message}`); }
+    try { await subscribeAll(session); } catch (error) { announce(`Could not resume: ${describe(error)}`); }
   });
   for (const id of ["board-title", "agent-title"]) $(id).setAttribute("tabindex", "-1");
   setInterval(() => {

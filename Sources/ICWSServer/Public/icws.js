@@ -129,7 +129,7 @@ export class IcwsSession {
         if (message.shouldReconnect) {
           this.setLink("reconnecting");
         } else {
-          this.end(message.reason || "The server ended your session.");
+          this.end(`Your session ended: ${message.reason || "the server ended it."}`);
         }
         return;
       case STATE_URN:
