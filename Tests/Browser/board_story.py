@@ -95,18 +95,20 @@ class Server:
 
 def browser(name, artifacts):
     options = webdriver.ChromeOptions()
+    profile = tempfile.mkdtemp(prefix=f"board-{name}-")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium:
         options.binary_location = chromium
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      f"--window-size={WIDE},900", "--lang=en-US", "--force-prefers-reduced-motion",
-                     f"--user-data-dir={tempfile.mkdtemp(prefix=f'board-{name}-')}"):
+                     f"--user-data-dir={profile}"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_window_size(WIDE, 900)
     driver.name_in_story = name
+    driver.profile = profile
     return driver
 
 
@@ -394,8 +396,27 @@ def story(server, artifacts):
         tab_to(agent, "#resume", "Resume updates")
         keys(agent, Keys.ENTER)
         wait("the agent's page is live after Resume", lambda: status(agent) == "live")
-        server.fetch("POST", "/admin/interactions", {"workgroup": "Support", "agent": "agent1", "remoteName": "Sam Second"})
-        wait("the resumed watch delivers a new interaction", lambda: "Sam Second" in (text(agent, "#interactions") or ""))
+        tab_to(supervisor, "#resume", "Resume updates")
+        keys(supervisor, Keys.ENTER)
+        wait("the supervisor's page is live after Resume", lambda: status(supervisor) == "live")
+        code, _, second = server.fetch("POST", "/admin/interactions", {"workgroup": "Support", "agent": "agent1", "remoteName": "Sam Second"})
+        second_item = f'li[data-interaction-id="{second["interactionId"]}"]'
+        wait("the resumed watch delivers a new interaction", lambda: "Sam Second" in (text(agent, second_item) or ""))
+
+        # A second request, which the supervisor ignores: the card stays, says so, and offers Accept still.
+        tab_to(agent, f"{second_item} textarea", "the problem text of the second call")
+        keys(agent, "Second caller asks for a manager")
+        tab_to(agent, f"{second_item} form.ask button", "Ask a supervisor")
+        keys(agent, Keys.ENTER)
+        wait("the second request is counted in the title", lambda: supervisor.title.startswith("(1)"))
+        wait("and announced", lambda: "Second caller asks for a manager" in text(supervisor, "#announcer"))
+        tab_to(supervisor, f"{card} button.ignore", "Ignore")
+        keys(supervisor, Keys.ENTER)
+        wait("the card says it was ignored", lambda: "You ignored it" in text(supervisor, f"{card} .state"))
+        if not visible(supervisor, f"{card} button.accept"):
+            raise StoryFailed("after ignoring, the supervisor can no longer accept")
+        if "waiting for a supervisor" not in text(agent, f"{second_item} .assist-state"):
+            raise StoryFailed("ignoring changed what the agent sees")
 
         # The agent signs out; the server ends the supervisor's session (an admin reset): both are back at sign-in,
         # told why, with focus in the user id field.
@@ -407,8 +428,8 @@ def story(server, artifacts):
         wait("the supervisor is back at sign-in", lambda: visible(supervisor, "#login-form"))
         wait("the supervisor is told why", lambda: "Your session ended: The server was reset" in text(supervisor, "#login-reason"))
         for d in drivers:
-            wait(f"{d.name_in_story}: focus in the user id field", lambda d=d: d.execute_script(
-                "return document.activeElement.id === 'user-id'"))
+            wait(f"{d.name_in_story}: focus in the password field, the user id kept", lambda d=d: d.execute_script(
+                "return document.activeElement.id === 'password' && document.getElementById('user-id').value !== ''"))
             if d.title != "Sign in · OpenICWS":
                 raise StoryFailed(f"{d.name_in_story}: the title is {d.title!r} after signing out")
         supervisor.save_screenshot(os.path.join(artifacts, "supervisor-session-ended.png"))
@@ -427,6 +448,7 @@ def story(server, artifacts):
     finally:
         for d in drivers:
             d.quit()
+            shutil.rmtree(d.profile, ignore_errors=True)
 
 
 def main():

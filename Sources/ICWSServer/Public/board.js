@@ -103,7 +103,8 @@ function showLogin(reason) {
   $("password").value = "";
   document.body.dataset.link = "signed-out";
   updateTitle();
-  $("user-id").focus();
+  // Signing in again after the session ended: the user id is still there, the password is what is missing.
+  ($("user-id").value ? $("password") : $("user-id")).focus();
 }
 
 async function signIn(event) {
