@@ -82,6 +82,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The web board's files, compiled into the binary (`PackageResources`): no bundle to ship beside it.
+            resources: ["index.html", "board.js", "icws.js", "board.css", "icon.svg"].map { .embedInCode("Public/\($0)") },
             swiftSettings: swiftSettings
         ),
         // The Swift SDK: depends on the wire types only, never on the server.

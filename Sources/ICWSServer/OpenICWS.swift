@@ -69,6 +69,7 @@ public struct OpenICWS: Sendable {
         AdminController(center: center, adminToken: configuration.adminToken, faults: faults, journal: journal).addRoutes(to: router)
         OperationsController(openICWS: self).addRoutes(to: router)
         DocsController().addRoutes(to: router)
+        BoardController().addRoutes(to: router)
         let session = router.group("/icws/:sid").add(middleware: SessionMiddleware(registry: center.sessions, clock: clock))
         connection.addSessionRoutes(to: session)
         let messaging = MessagingController(center: center, configuration: configuration, streams: streams)

@@ -153,7 +153,8 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                         try await withThrowingDiscardingTaskGroup { group in
                             group.addTask { try await responder(request, ResponseWriter(outbound: outbound), channel) }
                         }
-                        if head.headerFields[.connection]?.lowercased() == "close" { break }
+                        // No `break` on `Connection: close`: the guard closes the connection after the answer's end,
+                        // and an event stream's end comes only when the stream is over (ending here cut it at once).
                     }
                     outbound.finish()
                     try await channel.closeFuture.get()
