@@ -43,6 +43,8 @@ struct CallsTests {
             #expect(try await agent.requestAssistance(id).status == .badRequest)
             #expect(try await agent.send(.post, "/interactions", json: #"{"__type":"urn:inin.com:interactions:createCallParameters"}"#).status == .badRequest)
             #expect(try await agent.send(.post, "/interactions", json: #"{"__type":"urn:inin.com:interactions.callback:createCallbackParameters","target":"1"}"#).status == .badRequest)
+            #expect(try await agent.placeCall("1", extra: #","notes":5"#).status == .badRequest)
+            #expect(try await agent.placeCall("1", extra: #","callMadeStage":1,"workgroup":"Support","notes":"n""#).status == .created)
         }
     }
 

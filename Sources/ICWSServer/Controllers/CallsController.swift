@@ -23,6 +23,9 @@ struct CallsController {
             throw ICWSError.invalidProperty("__type", "only \(ICWSType.createCallParameters) is supported")
         }
         let target = try body.requiredString("target")
+        // Accepted and not used, but still checked: a wrong type is a client's mistake worth telling.
+        for key in ["workgroup", "accountCodeId", "notes"] { _ = try body.string(key) }
+        _ = try body.int("callMadeStage")
         let extra = try Self.stringMap(body, "additionalAttributes") ?? [:]
         let call = try await center.placeCall(user: session.user, target: target)
         if !extra.isEmpty {
