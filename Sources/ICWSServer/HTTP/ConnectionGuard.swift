@@ -221,6 +221,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var timerDeadline: NIODeadline?
     /// This handler's place in the pipeline, while it is in one (event streams write from it).
     private var context: ChannelHandlerContext?
+    /// The channel, kept so the stream pump's per-write checks skip the context's lookups.
+    private var channel: (any Channel)?
     /// `ByteTap`'s place: the front of the pipeline, where an event stream's framed chunks are written.
     var byteContext: ChannelHandlerContext?
     /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
@@ -251,6 +253,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channel = context.channel
         counted = true
         overLimit = counter.opened()
         idleSince = .now()
@@ -261,6 +264,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer?.cancel()
         timer = nil
         self.context = nil
+        channel = nil
         streamPump?.finish()
         if counted {
             counted = false
@@ -397,10 +401,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Whether the connection is still open (on the event loop).
-    var isOpen: Bool { context?.channel.isActive ?? false }
+    var isOpen: Bool { channel?.isActive ?? false }
 
     /// Whether the socket takes more data now.
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    var isWritable: Bool { channel?.isWritable ?? false }
 
     /// Room an event stream's buffer may leave before its bytes for the chunk size line.
     static let chunkHeadroom = 10
@@ -414,17 +418,28 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         var framed = buffer
-        let size = Array((String(framed.readableBytes, radix: 16) + "\r\n").utf8)
-        if framed.readerIndex >= size.count {
-            framed.moveReaderIndex(to: framed.readerIndex - size.count)
-            framed.setBytes(size, at: framed.readerIndex)
-        } else {
+        // The chunk-size line in hex, written into the headroom without building a String (once per write).
+        let length = framed.readableBytes
+        var digits = 1
+        while length >> (4 * digits) > 0 { digits += 1 }
+        let lineLength = digits + 2
+        if framed.readerIndex < lineLength {
             var fresh = ByteBuffer()
-            fresh.reserveCapacity(size.count + framed.readableBytes + 2)
-            fresh.writeBytes(size)
+            fresh.reserveCapacity(lineLength + length + 2)
+            fresh.moveWriterIndex(to: lineLength)
+            fresh.moveReaderIndex(to: lineLength)
             fresh.writeImmutableBuffer(framed)
             framed = fresh
         }
+        framed.moveReaderIndex(to: framed.readerIndex - lineLength)
+        let hex: StaticString = "0123456789abcdef"
+        var at = framed.readerIndex
+        for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
+            framed.setInteger(hex.utf8Start[(length >> shift) & 0xF], at: at)
+            at += 1
+        }
+        framed.setInteger(UInt8(ascii: "\r"), at: at)
+        framed.setInteger(UInt8(ascii: "\n"), at: at + 1)
         framed.writeStaticString("\r\n")
         byteContext.write(NIOAny(framed), promise: nil)
     }
