@@ -93,6 +93,29 @@ struct StandInControlTests {
         }
     }
 
+    @Test("an injected store fault shows in the watches at once, without any write; clearing it resumes them with a snapshot")
+    func faultShowsWithoutTraffic() async throws {
+        try await TestServer.make().run { http in
+            let agent = try await http.session("agent1")
+            #expect(try await agent.watchAgentAssistance().status == .noContent)
+            _ = try await agent.poll()
+            #expect(try await http.admin(.post, "/admin/faults", json: #"{"store":"down"}"#).status == .ok)
+            let suspended = try await agent.poll()
+            #expect(suspended.compactMap { $0["state"] as? Int } == [2], "\(suspended)")
+            #expect(try await http.admin(.delete, "/admin/faults").status == .noContent)
+            // The stand-in clears the fault and checks the store at once: the watch hears state 1 and a snapshot
+            // (through the commit pipeline, so within moments rather than at the periodic probe).
+            var resumed: [[String: Any]] = []
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !resumed.contains(where: { $0.isDelta == false && $0.type == listType }) && ContinuousClock.now < deadline {
+                resumed += try await agent.poll()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(resumed.compactMap { $0["state"] as? Int }.contains(1), "\(resumed)")
+            #expect(resumed.contains { $0.isDelta == false && $0.type == listType }, "no fresh snapshot after the fault cleared: \(resumed)")
+        }
+    }
+
     @Test("an injected delay holds every ICWS answer back, and bad fault bodies answer 400")
     func delayAndValidation() async throws {
         try await TestServer.make().run(.router) { http in

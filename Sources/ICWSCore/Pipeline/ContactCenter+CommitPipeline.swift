@@ -363,6 +363,19 @@ extension ContactCenter {
         if store.isShared { pipeline.reconcilePresenceRequested = true }
     }
 
+    /// Tries the store now, whether or not it is suspended: a failing store suspends the watches at once
+    /// (rather than at the next refused write), a recovered one resumes them (`/admin/faults`).
+    public func checkStoreNow() async {
+        do {
+            try await store.probe()
+            guard storeSuspended else { return }
+            pipeline.resumeRequested = true
+            wakeUp.yield()
+        } catch {
+            suspendWatches(because: error)
+        }
+    }
+
     /// Tries the store so a suspended one can recover without user traffic; on success the pipeline
     /// catches up on other nodes' changes, then watches resume.
     public func probeStore() async {

@@ -119,12 +119,15 @@ struct AdminController {
             if let delay { state.delayMs = delay }
         }
         context.logger.notice("faults injected", metadata: ["store": "\(now.store)", "delayMs": "\(now.delayMs)"])
+        // Watches show the store's state at once, not only at the next write.
+        if store != nil { await center.checkStoreNow() }
         return ICWSResponse.json(now)
     }
 
     @Sendable func clearFaults(_ request: Request, context: ICWSRequestContext) async throws -> Response {
         _ = faults.set { $0 = Faults.State() }
         context.logger.notice("faults cleared")
+        await center.checkStoreNow()
         return ICWSResponse.empty(.noContent)
     }
 
