@@ -34,7 +34,7 @@ struct QueueTests {
         }
     }
 
-    @Test("queueType sent as a string (as the ICWS JavaScript SDK's samples do) is accepted")
+    @Test("queueType sent as a string, \"1\" or \"User\" (as the ICWS JavaScript SDK's samples do), is accepted")
     func queueTypeAsString() async throws {
         try await TestServer.make().run { http in
             let agent1 = try await http.session("agent1")
@@ -43,7 +43,8 @@ struct QueueTests {
             #expect(put.status == .ok, "\(put.text)")
             let snapshot = try await agent1.pollOne()
             #expect(snapshot.objects("interactionsAdded")?.first?["interactionId"] as? String == mine)
-            #expect(try await agent1.watchQueue("t", #"{"queueIds":[{"queueType":"user","queueName":"agent1"}]}"#).status == .badRequest)
+            #expect(try await agent1.watchQueue("t", #"{"queueIds":[{"queueType":"User","queueName":"agent1"}]}"#).status == .ok)
+            #expect(try await agent1.watchQueue("u", #"{"queueIds":[{"queueType":"station","queueName":"agent1"}]}"#).status == .badRequest)
         }
     }
 

@@ -81,10 +81,11 @@ struct MessagingController {
         let queues = try rawQueues.map { raw -> QueueId in
             guard let object = raw as? [String: Any] else { throw ICWSError.invalidProperty("queueIds", "each entry must be an object") }
             let entry = JSONBody(object: object)
-            // Some clients (the ICWS JavaScript SDK's samples) send the queue type as a string: "1".
+            // Some clients (the ICWS JavaScript SDK's samples) send the queue type as a string: "1" (or its name).
             let type: Int
             if let text = entry.object["queueType"] as? String {
-                guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+                guard let number = Int(trimmed) ?? ["user": 1, "workgroup": 2][trimmed] else {
                     throw ICWSError.invalidProperty("queueType", "must be 1 (user) or 2 (workgroup)")
                 }
                 type = number
