@@ -269,25 +269,25 @@ public final class SQLiteAssistanceStore: SingleNodeStore {
     /// its last value, as if the events were stored one by one); usually a single statement.
     static func statements(for operations: [DomainEvent]) -> [(String, [SQLiteData])] {
         let rowsPerStatement = 30_000 / 8
-        let allRows = operations.flatMap(rows)
+        // The binds of every row, eight per row: one row per event, a second for an interaction with extras.
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(operations.count * 8)
+        for event in operations {
+            binds += row(event)
+            if case .interactionSaved(let i) = event, case let extras = i.extrasJSON, !extras.isEmpty {
+                binds += [.text("interaction_extras"), .text(i.id), .text(extras), .null, .null, .null, .null, .null]
+            }
+        }
         var statements: [(String, [SQLiteData])] = []
         var start = 0
-        while start < allRows.count {
-            let chunk = allRows[start..<min(allRows.count, start + rowsPerStatement)]
+        while start < binds.count {
+            let chunk = binds[start..<min(binds.count, start + rowsPerStatement * 8)]
             let sql = "INSERT INTO changes (kind, c1, c2, c3, c4, c5, c6, c7) VALUES "
-                + Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count).joined(separator: ",")
-            statements.append((sql, chunk.flatMap { $0 }))
-            start += rowsPerStatement
+                + Array(repeating: "(?,?,?,?,?,?,?,?)", count: chunk.count / 8).joined(separator: ",")
+            statements.append((sql, Array(chunk)))
+            start += rowsPerStatement * 8
         }
         return statements
-    }
-
-    /// One event as `changes` rows of eight columns: one row, or two for an interaction with extras.
-    static func rows(_ event: DomainEvent) -> [[SQLiteData]] {
-        if case .interactionSaved(let i) = event, case let extras = i.extrasJSON, !extras.isEmpty {
-            return [row(event), [.text("interaction_extras"), .text(i.id), .text(extras), .null, .null, .null, .null, .null]]
-        }
-        return [row(event)]
     }
 
     /// One event as the eight columns of a `changes` row.

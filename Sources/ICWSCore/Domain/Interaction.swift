@@ -67,18 +67,15 @@ public struct Interaction: Sendable, Equatable, Codable {
         public var attributes: [String: String]
     }
 
-    /// The extras as stored: "" when the interaction has none (the common, routed case).
+    /// The extras as stored (`StoredJSON`): "" when the interaction has none (the common, routed case).
     public var extrasJSON: String {
         guard direction != .incoming || !remoteId.isEmpty || !attributes.isEmpty else { return "" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(Extras(direction: direction, remoteId: remoteId, attributes: attributes))) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return (try? StoredJSON.encode(Extras(direction: direction, remoteId: remoteId, attributes: attributes))) ?? ""
     }
 
     /// Applies stored extras (from `extrasJSON`); ignores text that is empty or unreadable.
     public mutating func applyExtras(_ json: String?) {
-        guard let json, !json.isEmpty, let extras = try? JSONDecoder().decode(Extras.self, from: Data(json.utf8)) else { return }
+        guard let json, !json.isEmpty, let extras = try? StoredJSON.decode(Extras.self, from: json) else { return }
         direction = extras.direction
         remoteId = extras.remoteId
         attributes = extras.attributes

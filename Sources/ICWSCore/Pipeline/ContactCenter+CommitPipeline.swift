@@ -363,8 +363,9 @@ extension ContactCenter {
         if store.isShared { pipeline.reconcilePresenceRequested = true }
     }
 
-    /// Tries the store now, whether or not it is suspended: a failing store suspends the watches at once
-    /// (rather than at the next refused write), a recovered one resumes them (`/admin/faults`).
+    /// Tries the store now: a failing store suspends the watches at once (rather than at the next refused
+    /// write, as `/admin/faults` needs); a recovered one has the pipeline catch up on other nodes' changes, then
+    /// resume the watches.
     public func checkStoreNow() async {
         do {
             try await store.probe()
@@ -372,21 +373,18 @@ extension ContactCenter {
             pipeline.resumeRequested = true
             wakeUp.yield()
         } catch {
-            suspendWatches(because: error)
+            if storeSuspended {
+                logger.debug("store still unavailable", metadata: ["error": "\(error)"])
+            } else {
+                suspendWatches(because: error)
+            }
         }
     }
 
-    /// Tries the store so a suspended one can recover without user traffic; on success the pipeline
-    /// catches up on other nodes' changes, then watches resume.
+    /// Tries a suspended store, so it can recover without user traffic (the periodic probe).
     public func probeStore() async {
         guard storeSuspended else { return }
-        do {
-            try await store.probe()
-            pipeline.resumeRequested = true
-            wakeUp.yield()
-        } catch {
-            logger.debug("store still unavailable", metadata: ["error": "\(error)"])
-        }
+        await checkStoreNow()
     }
 
     /// When the store has failed for longer than `seconds`, every watch is faulted (`state:3`) and ends;
