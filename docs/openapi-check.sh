@@ -13,7 +13,7 @@ bin=${OPENICWS_BIN:-$(swift build --show-bin-path)/openicws}
 command -v st >/dev/null || { echo "openapi-check: schemathesis is not installed (pip install schemathesis)" >&2; exit 2; }
 work=$(mktemp -d)
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
@@ -27,6 +27,7 @@ for _ in $(seq 1 150); do
     kill -0 "$pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
     sleep 0.2
 done
+curl -sf "$url/health" >/dev/null 2>&1 || { echo "openapi-check: the server did not become healthy" >&2; cat "$work/server.log" >&2; exit 1; }
 
 run_check() {
     (cd "$work" && OPENICWS_URL=$url OPENICWS_ADMIN_TOKEN=demo PYTHONPATH="$OLDPWD/docs" SCHEMATHESIS_HOOKS=openapi_hooks \

@@ -45,9 +45,10 @@ public struct QueueReference: Sendable, Hashable {
 
 /// Percent-escaping for one path segment (ids the client did not make up may hold anything).
 enum ICWSPath {
+    /// RFC 3986's unreserved characters: everything else is escaped.
+    private static let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
     static func escape(_ segment: String) -> String {
-        var allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-        allowed.reserveCapacity(70)
         var result = ""
         for byte in segment.utf8 {
             if allowed.contains(byte) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ICWSClient
+import ICWSCore
 
 /// `openicws interactions create|list|disconnect`: the admin API's interactions.
 struct InteractionsCommand: AsyncParsableCommand {
@@ -15,9 +16,7 @@ struct InteractionsCommand: AsyncParsableCommand {
     }
 
     static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? JSONEncoder.icws.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     struct Create: AsyncParsableCommand {

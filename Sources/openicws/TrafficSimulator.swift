@@ -74,18 +74,8 @@ final class TrafficSimulator: Sendable {
     func run(rate: Double, duration: Double) async throws -> SimulationTally {
         var options = ICWSClient.Options()
         options.applicationName = "openicws simulate"
-        var agentClients: [ICWSClient] = []
-        var supervisorClients: [ICWSClient] = []
-        for user in agents {
-            let client = try await ICWSClient.connect(server: server, userId: user, password: passwords[user] ?? "", options: options)
-            agentClients.append(client)
-            try await client.subscribe(.agentAssistance)
-        }
-        for user in supervisors {
-            let client = try await ICWSClient.connect(server: server, userId: user, password: passwords[user] ?? "", options: options)
-            supervisorClients.append(client)
-            try await client.subscribe(.supervisorAssistance)
-        }
+        let agentClients = try await login(agents, watching: .agentAssistance, options: options, alsoLogOut: [])
+        let supervisorClients = try await login(supervisors, watching: .supervisorAssistance, options: options, alsoLogOut: agentClients)
         let (agentSessions, supervisorSessions) = (agentClients, supervisorClients)
         let everyone = agentClients + supervisorClients
         let started = ContinuousClock.now
@@ -111,13 +101,39 @@ final class TrafficSimulator: Sendable {
                 }
             }
             progress.cancel()
-            for client in everyone { try? await client.logout() }
+            await Self.logOut(everyone)
         }
+        let elapsed = ContinuousClock.now - started
         return tally.withLock { tally in
-            tally.seconds = Double((ContinuousClock.now - started).components.seconds)
-                + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            tally.seconds = elapsed / .seconds(1)
             return tally
         }
+    }
+
+    /// Logs `users` in, each watching `watch`; when one fails, logs out the ones already in (and `alsoLogOut`).
+    private func login(
+        _ users: [String], watching watch: ICWSSubscription, options: ICWSClient.Options, alsoLogOut: [ICWSClient]
+    ) async throws -> [ICWSClient] {
+        var clients: [ICWSClient] = []
+        do {
+            for user in users {
+                let client = try await ICWSClient.connect(server: server, userId: user, password: passwords[user] ?? "", options: options)
+                clients.append(client)
+                try await client.subscribe(watch)
+            }
+            return clients
+        } catch {
+            await Self.logOut(alsoLogOut + clients)
+            throw error
+        }
+    }
+
+    /// Logs the clients out, also when the run was cancelled (Ctrl-C): in a task of its own, which the
+    /// cancellation does not reach, or every logout would be cancelled before it is sent.
+    private static func logOut(_ clients: [ICWSClient]) async {
+        await Task {
+            for client in clients { try? await client.logout() }
+        }.value
     }
 
     private func showProgress(started: ContinuousClock.Instant, total: Int) async {

@@ -98,7 +98,8 @@ struct WatchView: Sendable {
             }
             try await follow(received.message)
             if !json {
-                for line in describe(received.message) { Terminal.line(Terminal.paint(Self.clock(), .grey) + " " + line) }
+                let stamp = Terminal.paint(Self.clock(), .grey)
+                for line in describe(received.message) { Terminal.line(stamp + " " + line) }
             }
             if case .connectionStateChange(let change) = received.message { return change.reason }
         }
@@ -130,10 +131,9 @@ struct WatchView: Sendable {
         }
     }
 
+    /// The local time of day, `HH:mm:ss`.
     static func clock() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date())
+        Date().formatted(.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits))
     }
 
     static func name(_ state: AssistanceRequestState) -> String {

@@ -182,8 +182,9 @@ async function subscribeAll(target) {
     await target.request("PUT", "/messaging/subscriptions/interactions/supervisor-assistance");
     isSupervisor = true;
   } catch (error) {
-    if (!(error instanceof IcwsError) || error.status === 401) throw error;
-    isSupervisor = false; // 403: supervises no workgroup
+    // Only 403 means "supervises no workgroup"; anything else (401, 503, no answer) is an error to report.
+    if (!(error instanceof IcwsError) || error.status !== 403) throw error;
+    isSupervisor = false;
   }
   await target.request("PUT", `/messaging/subscriptions/queues/${MY_QUEUE}`, {
     queueIds: [{ queueType: 1, queueName: target.userId }],
@@ -298,6 +299,7 @@ function removeFrom(map, id, headingId) {
 function removeCard(id) {
   if (!removeFrom(cards, id, "board-title")) return;
   seen.delete(id);
+  announced.delete(id);
   releaseDetails(id);
 }
 
@@ -318,6 +320,7 @@ function applyQueue(message) {
     for (const i of [...(message.interactionsAdded || []), ...(message.interactionsChanged || [])]) {
       if (i.attributes.Eic_RemoteName !== undefined) remoteNames.set(i.interactionId, i.attributes.Eic_RemoteName);
     }
+    for (const id of message.interactionsRemoved || []) remoteNames.delete(id);
     for (const card of cards.values()) card.update();
     return;
   }
