@@ -87,9 +87,10 @@ public struct OpenICWS: Sendable {
     /// node heartbeat) as services. The pipeline is added first, so it stops last: in-flight writes commit.
     public func buildApplication() -> some ApplicationProtocol {
         let counter = ConnectionCounter(policy: configuration.connections)
+        let responder = buildRouter().buildResponder()
         var app = Application(
-            router: buildRouter(),
-            server: .guardedHTTP1(counter: counter),
+            responder: responder,
+            server: .guardedHTTP1(counter: counter, responder: responder),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS", backlog: 1_024,
                 // Past the cap plus the reserve, connections wait in the kernel's backlog: no descriptor is spent.

@@ -96,14 +96,18 @@ final class ConnectionCounter: Sendable {
     }
 }
 
-/// Hummingbird's HTTP/1 channel with `ConnectionGuard` in its pipeline; the rest is as `HTTP1Channel` builds it.
-struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
-    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+/// A connection as the server hands it over: its channel, whose handlers answer its requests.
+struct GuardedConnection: ServerChildChannelValue {
+    let channel: any Channel
+}
 
-    let responder: HTTPChannelHandler.Responder
+/// HTTP/1.1 connections served by handlers alone: NIO's codec, `ConnectionGuard` and `RequestDispatcher`,
+/// which answers each request in a task of its own. No task or `NIOAsyncChannel` is kept per connection.
+struct GuardedHTTP1Channel<Responder: HTTPResponder>: ServerChildChannel where Responder.Context == ICWSRequestContext {
+    let responder: Responder
     let counter: ConnectionCounter
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<GuardedConnection> {
         channel.eventLoop.makeCompletedFuture {
             let guardHandler = ConnectionGuard(counter: counter, eventLoop: channel.eventLoop)
             // Small receive buffers: ICWS requests are small, and most connections are idle event streams.
@@ -116,67 +120,21 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
             try pipeline.addHandler(guardHandler)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            try pipeline.addHandler(RequestDispatcher(responder: responder, logger: logger))
+            return GuardedConnection(channel: channel)
         }
     }
 
-    /// Reads requests one after the other and answers each in a child task of its own: the frames of the
-    /// router, the middleware and the handler are freed with that task, so what an idle keep-alive
-    /// connection or a parked event stream keeps is this loop alone (a connection task that answered a
-    /// request itself would keep its high-water mark of task memory for as long as it lives).
-    func handle(value asyncChannel: Value, logger: Logger) async {
-        let channel = asyncChannel.channel
-        do {
-            try await withTaskCancellationHandler {
-                try await asyncChannel.executeThenClose { inbound, outbound in
-                    var parts = inbound.makeAsyncIterator()
-                    while let part = try await parts.next() {
-                        // Parts of a request the guard refused are dropped before they get here.
-                        guard case .head(let head) = part else { continue }
-                        // ICWS bodies are small (the guard refuses a declared one over the limit): read it whole,
-                        // keeping one byte past the limit so the handler still answers "too large".
-                        var body = ByteBuffer()
-                        reading: while let next = try await parts.next() {
-                            switch next {
-                            case .body(var chunk):
-                                let room = ICWSRequestContext.maxBodyBytes + 1 - body.readableBytes
-                                if room > 0, let kept = chunk.readSlice(length: min(room, chunk.readableBytes)) {
-                                    body.writeImmutableBuffer(kept)
-                                }
-                            case .end:
-                                break reading
-                            case .head:
-                                throw GuardedHTTP1ChannelError.requestInterrupted
-                            }
-                        }
-                        let request = Request(head: head, body: RequestBody(buffer: body))
-                        try await withThrowingDiscardingTaskGroup { group in
-                            group.addTask { try await responder(request, ResponseWriter(outbound: outbound), channel) }
-                        }
-                        // No `break` on `Connection: close`: the guard closes the connection after the answer's end,
-                        // and an event stream's end comes only when the stream is over (ending here cut it at once).
-                    }
-                    outbound.finish()
-                    try await channel.closeFuture.get()
-                }
-            } onCancel: {
-                channel.close(mode: .input, promise: nil)
-            }
-        } catch {
-            logger.trace("connection ended", metadata: ["error": "\(error)"])
-        }
-    }
-}
-
-/// A request head arrived before the previous request's end.
-enum GuardedHTTP1ChannelError: Error {
-    case requestInterrupted
+    /// Nothing to wait for: the pipeline answers the connection's requests.
+    func handle(value: GuardedConnection, logger: Logger) async {}
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with the connection guard (timeouts, connection cap, ICWS bodies for malformed requests).
-    static func guardedHTTP1(counter: ConnectionCounter) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, counter: counter) }
+    /// HTTP/1.1 with the connection guard (timeouts, connection cap, ICWS bodies for malformed requests),
+    /// answering with `responder` (the router's).
+    static func guardedHTTP1<Responder: HTTPResponder>(counter: ConnectionCounter, responder: Responder) -> HTTPServerBuilder
+    where Responder.Context == ICWSRequestContext {
+        HTTPServerBuilder { _ in GuardedHTTP1Channel(responder: responder, counter: counter) }
     }
 }
 
