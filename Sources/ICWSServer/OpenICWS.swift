@@ -97,7 +97,10 @@ public struct OpenICWS: Sendable {
                 availableConnectionsDelegate: MaximumAvailableConnections(
                     counter.maxConnections + configuration.connections.reserve, logger: logger)),
             logger: logger)
-        app.addServices(CommitPipeline(center: center), SessionUpkeepService(openICWS: self))
+        // Stopped in reverse: the server, then the answers still being made, then the upkeep, then the pipeline.
+        app.addServices(
+            CommitPipeline(center: center), SessionUpkeepService(openICWS: self),
+            AnswerDrain(counter: counter, limit: .seconds(configuration.shutdownGraceSeconds)))
         return app
     }
 

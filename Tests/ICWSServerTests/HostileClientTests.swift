@@ -198,4 +198,36 @@ struct HostileClientTests {
         #expect(notAllowed.status == .methodNotAllowed)
         #expect(notAllowed.headers.first(name: "Allow") == "GET")
     }
+
+    @Test("requests sent back to back on one connection are answered in order; a client that half-closes after its request gets the answer, then the close")
+    func pipelinedAndHalfClosed() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.killHard() }
+
+        let login = #"{"userID":"agent1","password":"1234"}"#
+        let socket = try RawSocket(port: server.port)
+        try socket.send(
+            "GET /icws/connection/version HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /icws/connection HTTP/1.1\r\nHost: x\r\nAccept-Language: en-us\r\nContent-Type: application/json\r\nContent-Length: \(login.utf8.count)\r\n\r\n\(login)"
+                + "GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let reply = socket.readUntilClosed(seconds: 10)
+        #expect(reply.closed, "the connection stayed open after Connection: close")
+        // A response follows the previous one's body directly (its length is given, no line break after it).
+        let statuses = reply.text.matches(of: /HTTP\/1\.1 \d{3}/).map { String(reply.text[$0.range]) }
+        #expect(statuses == ["HTTP/1.1 200", "HTTP/1.1 201", "HTTP/1.1 404", "HTTP/1.1 200"], "\(reply.text.prefix(600))")
+        let version = try #require(reply.text.range(of: "majorVersion"))
+        let session = try #require(reply.text.range(of: "sessionId"))
+        let health = try #require(reply.text.range(of: #""status":"ok""#))
+        #expect(version.lowerBound < session.lowerBound && session.lowerBound < health.lowerBound)
+        // Only the answer after which the connection closes says so.
+        #expect(reply.text.components(separatedBy: "Connection: close").count == 2, "\(reply.text.prefix(600))")
+
+        let halfClosed = try RawSocket(port: server.port)
+        try halfClosed.send("GET /icws/connection/version HTTP/1.1\r\nHost: x\r\n\r\n")
+        halfClosed.shutdownWrite()
+        let answer = halfClosed.readUntilClosed(seconds: 5)
+        #expect(answer.text.hasPrefix("HTTP/1.1 200") && answer.text.contains("majorVersion"), "\(answer.text.prefix(300))")
+        #expect(answer.closed, "the server kept a half-closed connection open after answering")
+    }
 }

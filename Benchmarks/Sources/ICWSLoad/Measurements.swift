@@ -3,18 +3,29 @@ import NIOCore
 
 /// User plus system CPU seconds a process has used so far (Linux `/proc/<pid>/stat`).
 public func processCPUSeconds(_ pid: Int32) -> Double? {
+    processCPUTimes(pid).map { $0.user + $0.system }
+}
+
+/// User and system CPU seconds a process has used so far, apart.
+public func processCPUTimes(_ pid: Int32) -> (user: Double, system: Double)? {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let afterName = stat.lastIndex(of: ")")
     else { return nil }
     // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
     let fields = stat[stat.index(after: afterName)...].split(separator: " ")
     guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+    return (user / tick, system / tick)
 }
 
 /// CPU seconds of `pid` and its child processes (nginx's master and workers), from `/proc`.
 public func processTreeCPUSeconds(_ pid: Int32) -> Double? {
-    guard var total = processCPUSeconds(pid) else { return nil }
+    processTreeCPUTimes(pid).map { $0.user + $0.system }
+}
+
+/// User and system CPU seconds of `pid` and its child processes, apart.
+public func processTreeCPUTimes(_ pid: Int32) -> (user: Double, system: Double)? {
+    guard var total = processCPUTimes(pid) else { return nil }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     for entry in entries {
         guard let child = Int32(entry), child != pid,
@@ -23,7 +34,10 @@ public func processTreeCPUSeconds(_ pid: Int32) -> Double? {
         else { continue }
         let fields = stat[stat.index(after: afterName)...].split(separator: " ")
         // Field 4 is the parent's pid.
-        if fields.count > 1, Int32(fields[1]) == pid { total += processCPUSeconds(child) ?? 0 }
+        if fields.count > 1, Int32(fields[1]) == pid, let times = processCPUTimes(child) {
+            total.user += times.user
+            total.system += times.system
+        }
     }
     return total
 }

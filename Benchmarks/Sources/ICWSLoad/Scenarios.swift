@@ -188,7 +188,7 @@ public enum Scenarios {
             // Agents raise requests on a fixed schedule (open loop).
             state.measuring.store(true, ordering: .relaxed)
             let start = nowNanos()
-            let cpuBefore = target.serverProcess.flatMap(processCPUSeconds)
+            let cpuBefore = target.serverProcess.flatMap(processCPUTimes)
             try await withThrowingTaskGroup(of: Void.self) { agents in
                 for agent in 0..<options.agents {
                     agents.addTask {
@@ -221,8 +221,9 @@ public enum Scenarios {
             let expected = options.subscribers * requests
             _ = await wait(seconds: options.grace) { state.markers.load(ordering: .relaxed) >= expected }
             try await Task.sleep(for: .milliseconds(300))
-            if let cpuBefore, let cpuAfter = target.serverProcess.flatMap(processCPUSeconds) {
-                report.add("server_cpu_seconds", cpuAfter - cpuBefore)
+            if let cpuBefore, let cpuAfter = target.serverProcess.flatMap(processCPUTimes) {
+                report.add("server_cpu_seconds", cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system)
+                report.add("server_user_cpu_seconds", cpuAfter.user - cpuBefore.user)
             }
             report.add("load_seconds", loadSeconds)
             report.add("start_ns", Double(start))
@@ -266,6 +267,11 @@ public enum Scenarios {
             // The server's CPU (user + system) from the first request to the drain, per delivered message.
             report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
             report.remove("server_cpu_seconds")
+            // The part in user space (the rest is the kernel's, mostly the socket writes every server pays).
+            if let user = report.value("server_user_cpu_seconds") {
+                report.add("server_user_cpu_us_per_delivery", user * 1e6 / Double(max(deliveries, 1)))
+                report.remove("server_user_cpu_seconds")
+            }
         }
         return report
     }
@@ -318,7 +324,7 @@ public enum Scenarios {
             _ = await wait(seconds: 120) { state.ready.load(ordering: .relaxed) + state.failures.load(ordering: .relaxed) >= options.subscribers }
             try await Task.sleep(for: .milliseconds(300))
             let start = nowNanos()
-            let cpuBefore = target.serverProcess.flatMap(processTreeCPUSeconds)
+            let cpuBefore = target.serverProcess.flatMap(processTreeCPUTimes)
             try await LoadConnection.with(host: target.host, port: target.port) { connection in
                 for index in 0..<requests {
                     let due = start + UInt64(Double(index) / options.rate * 1e9)
@@ -333,8 +339,9 @@ public enum Scenarios {
             let expected = options.subscribers * requests
             _ = await wait(seconds: options.grace) { state.markers.load(ordering: .relaxed) >= expected }
             try await Task.sleep(for: .milliseconds(300))
-            if let cpuBefore, let cpuAfter = target.serverProcess.flatMap(processTreeCPUSeconds) {
-                report.add("server_cpu_seconds", cpuAfter - cpuBefore)
+            if let cpuBefore, let cpuAfter = target.serverProcess.flatMap(processTreeCPUTimes) {
+                report.add("server_cpu_seconds", cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system)
+                report.add("server_user_cpu_seconds", cpuAfter.user - cpuBefore.user)
             }
             group.cancelAll()
             var outcomes: [SubscriberOutcome] = []
@@ -361,6 +368,11 @@ public enum Scenarios {
         if let cpu = report.value("server_cpu_seconds") {
             report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
             report.remove("server_cpu_seconds")
+            // The part in user space (the rest is the kernel's, mostly the socket writes every server pays).
+            if let user = report.value("server_user_cpu_seconds") {
+                report.add("server_user_cpu_us_per_delivery", user * 1e6 / Double(max(deliveries, 1)))
+                report.remove("server_user_cpu_seconds")
+            }
         }
         return report
     }

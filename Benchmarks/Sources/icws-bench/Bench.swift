@@ -49,7 +49,8 @@ struct ServerProcess {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let server = ServerProcess(process: process, port: port)
-        for _ in 0..<200 {
+        // Up to a minute: a server started under valgrind or heaptrack takes that long.
+        for _ in 0..<1_200 {
             if canConnect(port) { return server }
             try await Task.sleep(for: .milliseconds(50))
         }

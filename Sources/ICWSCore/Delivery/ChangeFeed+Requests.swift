@@ -4,6 +4,13 @@ import ICWSModel
 extension ChangeFeed {
     // MARK: Deltas for requests
 
+    /// How one request changed in one supervisor-assistance watch.
+    private enum SupervisorListChange {
+        case added(SupervisorAssistanceRequest)
+        case changed(SupervisorAssistanceRequest)
+        case removed
+    }
+
     private struct PendingLists {
         var agentAdded: [String] = []
         var agentRemoved: [String] = []
@@ -24,6 +31,11 @@ extension ChangeFeed {
             pending.append((watch, PendingLists()))
             return pending.count - 1
         }
+        // One request changed (the usual commit): each watch is visited once, so its messages go out at once,
+        // encoded once per kind of change (and per user, for the supervisor's entry) instead of gathered.
+        let direct = ids.count == 1
+        var agentAddedBytes: [UInt8]?
+        var agentRemovedBytes: [UInt8]?
         for id in ids {
             guard let request = state.requests[id] else { continue }
             let supervisors = directory.workgroups[request.workgroup]?.supervisors ?? []
@@ -36,34 +48,74 @@ extension ChangeFeed {
                 let supervises = directory.supervises(userId, request.workgroup)
                 let entry = supervises && request.isActive ? supervisorEntry(request, for: userId) : nil
                 let entryView = entry.map { SupervisorEntryView(action: $0.action, state: $0.state) }
+                var supervisorBytes: (added: [UInt8]?, changed: [UInt8]?, removed: [UInt8]?)
                 for watch in sessions.values {
+                    // Worked out first, so the watch's entry in `pending` is looked up once, and only if it changed.
+                    var agentChange: Bool?
                     if let list = watch.agentList {
                         if listed && !list.contains(id) {
                             watch.agentList?.insert(id)
-                            pending[slot(watch)].lists.agentAdded.append(id)
+                            agentChange = true
                         } else if !listed && list.contains(id) {
                             watch.agentList?.remove(id)
-                            pending[slot(watch)].lists.agentRemoved.append(id)
+                            agentChange = false
                         }
                     }
-                    for side in [AssistanceSide.agent, .supervisor] {
-                        if let message = detailsDelta(request, side: side, watch: watch, memo: &memo) {
-                            pending[slot(watch)].lists.details.append(message)
-                        }
-                    }
+                    // Most watches follow no request's details.
+                    let agentDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .agent, watch: watch, memo: &memo)
+                    let supervisorDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .supervisor, watch: watch, memo: &memo)
+                    var supervisorChange: SupervisorListChange?
                     if supervises, let known = watch.supervisorList {
                         let had = known[id]
                         if let entry, let entryView {
                             if had == nil {
-                                pending[slot(watch)].lists.supervisorAdded.append(entry)
+                                supervisorChange = .added(entry)
                             } else if had != entryView {
-                                pending[slot(watch)].lists.supervisorChanged.append(entry)
+                                supervisorChange = .changed(entry)
                             }
                             if had != entryView { watch.supervisorList?[id] = entryView }
                         } else if had != nil {
                             watch.supervisorList?[id] = nil
-                            pending[slot(watch)].lists.supervisorRemoved.append(id)
+                            supervisorChange = .removed
                         }
+                    }
+                    guard agentChange != nil || agentDetails != nil || supervisorDetails != nil || supervisorChange != nil else { continue }
+                    if direct {
+                        if let added = agentChange {
+                            let bytes = added
+                                ? cached(&agentAddedBytes, memo: &memo) { AssistanceRequestListMessage(isDelta: true, requestsAdded: [id], requestsRemoved: nil) }
+                                : cached(&agentRemovedBytes, memo: &memo) { AssistanceRequestListMessage(isDelta: true, requestsAdded: nil, requestsRemoved: [id]) }
+                            deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: bytes), to: watch, state: state)
+                        }
+                        if let agentDetails { deliver(agentDetails, to: watch, state: state) }
+                        if let supervisorDetails { deliver(supervisorDetails, to: watch, state: state) }
+                        let bytes: [UInt8]?
+                        switch supervisorChange {
+                        case .added(let entry)?:
+                            bytes = cached(&supervisorBytes.added, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsAdded: [entry]) }
+                        case .changed(let entry)?:
+                            bytes = cached(&supervisorBytes.changed, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsChanged: [entry]) }
+                        case .removed?:
+                            bytes = cached(&supervisorBytes.removed, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsRemoved: [id]) }
+                        case nil:
+                            bytes = nil
+                        }
+                        if let bytes { deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch, state: state) }
+                        continue
+                    }
+                    let index = slot(watch)
+                    switch agentChange {
+                    case true?: pending[index].lists.agentAdded.append(id)
+                    case false?: pending[index].lists.agentRemoved.append(id)
+                    case nil: break
+                    }
+                    if let agentDetails { pending[index].lists.details.append(agentDetails) }
+                    if let supervisorDetails { pending[index].lists.details.append(supervisorDetails) }
+                    switch supervisorChange {
+                    case .added(let entry)?: pending[index].lists.supervisorAdded.append(entry)
+                    case .changed(let entry)?: pending[index].lists.supervisorChanged.append(entry)
+                    case .removed?: pending[index].lists.supervisorRemoved.append(id)
+                    case nil: break
                     }
                 }
             }
@@ -93,6 +145,17 @@ extension ChangeFeed {
                 deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch, state: state)
             }
         }
+    }
+
+    /// `slot`'s bytes, encoding `message()` (through the memo) the first time.
+    private func cached<Message: Encodable & Hashable>(
+        _ slot: inout [UInt8]?, memo: inout [AnyHashable: [UInt8]], _ message: () -> Message
+    ) -> [UInt8] {
+        if let slot { return slot }
+        // Users who see the same entry share its encoding through the memo.
+        let bytes = encoded(message(), memo: &memo)
+        slot = bytes
+        return bytes
     }
 
     /// The delta of one details watch, or nil when it is not watched or nothing changed.

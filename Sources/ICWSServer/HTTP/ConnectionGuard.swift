@@ -65,6 +65,8 @@ final class ConnectionCounter: Sendable {
     let policy: ConnectionPolicy
     let maxConnections: Int
     private let open = Atomic<Int>(0)
+    /// Requests being answered (their tasks), on every connection.
+    let answers = Atomic<Int>(0)
     private let gauge = Gauge(label: "openicws_connections")
 
     init(policy: ConnectionPolicy) {
@@ -120,7 +122,7 @@ struct GuardedHTTP1Channel<Responder: HTTPResponder>: ServerChildChannel where R
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
             try pipeline.addHandler(guardHandler)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(RequestDispatcher(responder: responder, logger: logger))
+            try pipeline.addHandler(RequestDispatcher(responder: responder, counter: counter, logger: logger))
             return GuardedConnection(channel: channel)
         }
     }
@@ -179,10 +181,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var timerDeadline: NIODeadline?
     /// This handler's place in the pipeline, while it is in one (event streams write from it).
     private var context: ChannelHandlerContext?
-    /// The channel, kept so the stream pump's per-write checks skip the context's lookups.
-    private var channel: (any Channel)?
-    /// `ByteTap`'s place: the front of the pipeline, where an event stream's framed chunks are written.
-    var byteContext: ChannelHandlerContext?
+    /// Whether the channel is active and takes more data, kept from its events so the stream pump's checks
+    /// per stream and write are a load.
+    private(set) var isOpen = false
+    private(set) var isWritable = true
+    /// The channel's core, where an event stream's framed chunks are written: what the pipeline's head would
+    /// do with them, without walking the pipeline per write (no outbound handler but NIO's HTTP encoder, which
+    /// these chunks skip, stands between).
+    private var core: (any ChannelCore)?
     /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
     private var streamChunked = false
     /// The event stream this connection serves, if any: pumped again when the socket drains.
@@ -211,7 +217,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        channel = context.channel
+        core = context.channel._channelCore
+        isOpen = context.channel.isActive
+        isWritable = context.channel.isWritable
         counted = true
         overLimit = counter.opened()
         idleSince = .now()
@@ -222,7 +230,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer?.cancel()
         timer = nil
         self.context = nil
-        channel = nil
+        core = nil
+        isOpen = false
         streamPump?.finish()
         if counted {
             counted = false
@@ -279,10 +288,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        isOpen = true
+        context.fireChannelActive()
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        isWritable = context.channel.isWritable
+        if isWritable {
             unwritableSince = nil
-            streamPump?.pump()
+            streamPump?.pumpCounted()
         } else if unwritableSince == nil {
             unwritableSince = .now()
             armTimer(context)
@@ -315,7 +330,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 && head.status.code >= 200 && head.status != .noContent && head.status != .notModified
             // A body still unread when the answer starts (a refused upload) cannot be skipped: close after.
             if readingBody && inFlight == 1 { closeAfterResponse = true }
-            if closeAfterResponse { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+            // Requests sent back to back are answered in order; the close comes after the last one's answer.
+            if closeAfterResponse && inFlight == 1 { head.headers.replaceOrAdd(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .body:
             context.write(data, promise: promise)
@@ -358,24 +374,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Whether the connection is still open (on the event loop).
-    var isOpen: Bool { channel?.isActive ?? false }
-
-    /// Whether the socket takes more data now.
-    var isWritable: Bool { channel?.isWritable ?? false }
-
     /// Room an event stream's buffer may leave before its bytes for the chunk size line.
     static let chunkHeadroom = 10
 
     /// Writes part of an event stream's body (after Hummingbird wrote the response head): framed as an HTTP
-    /// chunk here and written from the front of the pipeline, past NIO's encoder (which frames each write
-    /// in three parts) and every handler between.
-    func writeStream(_ buffer: ByteBuffer) {
-        guard let byteContext, streamChunked else {
-            context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    /// chunk here and handed to the channel's core, past NIO's encoder (which frames each write in three
+    /// parts) and the pipeline's walk.
+    func writeStream(_ framed: consuming ByteBuffer) {
+        guard let core, streamChunked else {
+            context?.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
             return
         }
-        var framed = buffer
         // The chunk-size line in hex, written into the headroom without building a String (once per write).
         let length = framed.readableBytes
         var digits = 1
@@ -399,14 +408,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         framed.setInteger(UInt8(ascii: "\r"), at: at)
         framed.setInteger(UInt8(ascii: "\n"), at: at + 1)
         framed.writeStaticString("\r\n")
-        byteContext.write(NIOAny(framed), promise: nil)
+        core.write0(NIOAny(framed), promise: nil)
     }
 
     func flushStream() {
-        if let byteContext, streamChunked { byteContext.flush() } else { context?.flush() }
+        if let core, streamChunked { core.flush0() } else { context?.flush() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
         streamPump?.finish()
         context.fireChannelInactive()
     }
@@ -523,10 +533,6 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
         self.owner = owner
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        owner.byteContext = context
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if owner.discarding { return }
         if ownerContext == nil { ownerContext = try? context.pipeline.syncOperations.context(handler: owner) }
@@ -536,6 +542,5 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         ownerContext = nil
-        owner.byteContext = nil
     }
 }

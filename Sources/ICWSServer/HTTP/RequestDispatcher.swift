@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import ServiceLifecycle
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
@@ -22,6 +23,7 @@ where Responder.Context == ICWSRequestContext {
 
     private let responder: Responder
     private let logger: Logger
+    private let counter: ConnectionCounter
     private var context: ChannelHandlerContext?
     /// The request being read.
     private var head: HTTPRequest?
@@ -33,8 +35,9 @@ where Responder.Context == ICWSRequestContext {
     /// The client closed its side: close once the answers in hand are written.
     private var inputClosed = false
 
-    init(responder: Responder, logger: Logger) {
+    init(responder: Responder, counter: ConnectionCounter, logger: Logger) {
         self.responder = responder
+        self.counter = counter
         self.logger = logger
     }
 
@@ -74,7 +77,7 @@ where Responder.Context == ICWSRequestContext {
             head = nil
             let request = Request(head: requestHead, body: RequestBody(buffer: body))
             body = ByteBuffer()
-            if answering {
+            if busy {
                 waiting.append(request)
             } else {
                 answer(request, context: context)
@@ -85,7 +88,7 @@ where Responder.Context == ICWSRequestContext {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            if !answering && waiting.isEmpty { context.close(promise: nil) }
+            if !busy && waiting.isEmpty { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -95,7 +98,7 @@ where Responder.Context == ICWSRequestContext {
 
     /// Holds the channel's reads while an answer is being made (the client's next requests wait in the socket).
     func read(context: ChannelHandlerContext) {
-        if answering {
+        if busy {
             heldRead = true
         } else {
             context.read()
@@ -109,23 +112,43 @@ where Responder.Context == ICWSRequestContext {
         let channel = context.channel
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let writer = ChannelResponseWriter(dispatcher: loopBound)
-        Self.startAnswer(request, responder: responder, writer: writer, channel: channel, logger: logger)
+        Self.startAnswer(request, responder: responder, writer: writer, channel: channel, counter: counter, logger: logger)
     }
 
     private static func startAnswer(
-        _ request: Request, responder: Responder, writer: ChannelResponseWriter<Responder>, channel: any Channel, logger: Logger
+        _ request: Request, responder: Responder, writer: ChannelResponseWriter<Responder>, channel: any Channel,
+        counter: ConnectionCounter, logger: Logger
     ) {
+        counter.answers.add(1, ordering: .relaxed)
         Task {
             await respond(to: request, responder: responder, writer: writer, channel: channel, logger: logger)
+            counter.answers.subtract(1, ordering: .relaxed)
             let dispatcher = writer.dispatcher
             dispatcher.eventLoop.execute { dispatcher.value.answered() }
         }
+    }
+
+    /// Set while the socket takes no more: the next answer and the next read wait until it drains, so a
+    /// client that sends requests without reading the answers cannot pile them up in memory.
+    private var waitingForWritable = false
+    private var busy: Bool { answering || waitingForWritable }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if waitingForWritable && context.channel.isWritable {
+            waitingForWritable = false
+            answered()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     /// On the event loop: the answer was written (or failed); the next request waiting, or reads resume.
     private func answered() {
         answering = false
         guard let context else { return }
+        if !context.channel.isWritable && context.channel.isActive {
+            waitingForWritable = true
+            return
+        }
         if !waiting.isEmpty {
             answer(waiting.removeFirst(), context: context)
         } else if inputClosed {
@@ -167,6 +190,22 @@ where Responder.Context == ICWSRequestContext {
             context.write(wrapOutboundOut(part), promise: index == parts.count - 1 ? promise : nil)
         }
         if flush { context.flush() }
+    }
+}
+
+/// Once the HTTP server has stopped (every connection closed), waits until the answers still being made
+/// are done (a client that left mid-request does not wait for its answer), so the commit pipeline, which
+/// stops after this, still takes their writes.
+struct AnswerDrain: Service {
+    let counter: ConnectionCounter
+    let limit: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let deadline = ContinuousClock.now + limit
+        while counter.answers.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 }
 

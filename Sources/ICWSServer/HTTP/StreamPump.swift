@@ -32,37 +32,56 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     }
 
     func wake() {
-        eventLoop.execute { self.pump() }
+        eventLoop.execute { self.pumpCounted() }
+    }
+
+    /// On the event loop: `pump()` on its own (a wake of this stream alone, or its socket drained).
+    func pumpCounted() {
+        let count = pump()
+        if count > 0 { delivered.increment(by: count) }
     }
 
     func wake(together sinks: [any StreamSink]) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, pumps: [StreamPump])] = [:]
-        for case let pump as StreamPump in sinks {
-            byLoop[ObjectIdentifier(pump.eventLoop), default: (pump.eventLoop, [])].pumps.append(pump)
+        // Few event loops: a list compared by identity (no hashing per stream).
+        var groups: [(loop: any EventLoop, pumps: [StreamPump])] = []
+        for sink in sinks {
+            guard let pump = sink as? StreamPump else {
+                sink.wake()
+                continue
+            }
+            if let index = groups.firstIndex(where: { $0.loop === pump.eventLoop }) {
+                groups[index].pumps.append(pump)
+            } else {
+                groups.append((pump.eventLoop, [pump]))
+            }
         }
-        for (_, group) in byLoop {
-            let pumps = group.pumps
-            group.loop.execute {
-                for pump in pumps { pump.pump() }
+        for (loop, pumps) in groups {
+            loop.execute { [delivered] in
+                var count = 0
+                for pump in pumps { count += pump.pump() }
+                if count > 0 { delivered.increment(by: count) }
             }
         }
     }
 
-    /// On the event loop: writes what waits while the socket takes it.
-    func pump() {
+    /// On the event loop: writes what waits while the socket takes it; returns how many messages it wrote
+    /// (counted by the caller, once per event-loop job).
+    @discardableResult
+    func pump() -> Int {
         eventLoop.assertInEventLoop()
-        guard !finished, let connection else { return }
+        guard !finished, let connection else { return 0 }
         guard connection.isOpen else {
             finish()
-            return
+            return 0
         }
         var wrote = false
+        var count = 0
         while connection.isWritable {
             guard let event = mailbox.take(for: token) else { break }
             switch event {
             case .messages(let entries):
                 connection.writeStream(EventStreams.encode(entries, headroom: ConnectionGuard.chunkHeadroom))
-                delivered.increment(by: entries.count)
+                count += entries.count
                 wrote = true
             case .ping:
                 connection.writeStream(ByteBuffer(string: ":ping\n\n"))
@@ -70,10 +89,11 @@ final class StreamPump: StreamSink, @unchecked Sendable {
             case .end:
                 if wrote { connection.flushStream() }
                 finish()
-                return
+                return count
             }
         }
         if wrote { connection.flushStream() }
+        return count
     }
 
     /// On the event loop: the stream is over (ended, taken over, or its connection closed).

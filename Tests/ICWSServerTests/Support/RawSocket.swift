@@ -72,6 +72,11 @@ final class RawSocket: @unchecked Sendable {
         readUntilClosed(seconds: seconds).closed
     }
 
+    /// Closes the sending side only (the client has nothing more to say but still reads).
+    func shutdownWrite() {
+        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+    }
+
     func close() {
         if fd >= 0 {
             Glibc.close(fd)
