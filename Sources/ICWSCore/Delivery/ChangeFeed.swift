@@ -23,6 +23,8 @@ final class ChangeFeed {
 
     /// Stream sinks to wake once the current publication is queued everywhere (one job per event loop).
     private var pendingWakes: [any StreamSink] = []
+    /// Messages queued since the last `wakeStreams()`, counted into `queuedCounter` there (once per publication).
+    private var queuedSinceWake = 0
 
     let coalescedCounter = Counter(label: "openicws_messages_coalesced_total")
     let queuedCounter = Counter(label: "openicws_messages_queued_total")
@@ -206,7 +208,7 @@ final class ChangeFeed {
         let mailbox = watch.session.mailbox
         switch mailbox.push(message, wakes: &pendingWakes) {
         case .queued:
-            queuedCounter.increment()
+            queuedSinceWake += 1
         case .closed:
             break
         case .full:
@@ -223,6 +225,10 @@ final class ChangeFeed {
 
     /// Wakes the sinks of every mailbox that got messages, together.
     func wakeStreams() {
+        if queuedSinceWake > 0 {
+            queuedCounter.increment(by: queuedSinceWake)
+            queuedSinceWake = 0
+        }
         guard let first = pendingWakes.first else { return }
         let sinks = pendingWakes
         pendingWakes.removeAll(keepingCapacity: true)
