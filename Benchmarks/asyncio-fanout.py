@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""A cross-check of `icws-bench fanout` with a different client: one Python asyncio process (standard
+library only) holding N EventSource streams, as a Python integration would.
+
+  python3 asyncio-fanout.py icws  PORT N EVENTS RATE SERVER_PID   # openicws serve --admin-token t
+  python3 asyncio-fanout.py nchan PORT N EVENTS RATE NGINX_PID    # nginx with nchan: /sub, /pub
+
+icws: N supervisor sessions (supervisor1/supervisor2, password 1234, the demo directory) watch
+supervisor-assistance on their own stream; each event is one interaction routed to agent1 (admin API) and
+one assistance request on it, left active (one message per supervisor per event, none coalesced).
+nchan: N subscribers of channel `bench` on /sub; each event is one POST to /pub.
+Latency runs from sending the publishing request to each subscriber reading the message; the server's CPU
+(its child processes included, user and all) is divided by the messages read. Prints one JSON line.
+With GO_FILE set, it writes GO_FILE.ready once the streams are open and waits for GO_FILE before publishing
+(to start a profiler first)."""
+import asyncio, json, os, sys, time
+
+MODE, PORT, N, E, RATE = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+SERVER_PID = int(sys.argv[6])
+
+def stat_fields(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+
+def cpu(pid, part=None):
+    """CPU seconds of `pid` and its children: user, system (`part`), or both."""
+    total = 0.0
+    pids = [pid] + [int(p) for p in os.listdir('/proc') if p.isdigit() and (stat_fields(p) or ['', ''])[1] == str(pid)]
+    for p in pids:
+        f = stat_fields(p)
+        if f is None:
+            continue
+        total += ((int(f[11]) if part != 'sys' else 0) + (int(f[12]) if part != 'user' else 0)) / os.sysconf('SC_CLK_TCK')
+    return total
+
+async def request(method, path, headers=(), body=None):
+    r, w = await asyncio.open_connection('127.0.0.1', PORT)
+    data = body.encode() if body else b''
+    head = f'{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(data)}\r\n'
+    head += ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n'
+    w.write(head.encode() + data)
+    raw = await r.read()
+    w.close()
+    header, _, rest = raw.partition(b'\r\n\r\n')
+    lines = header.decode().split('\r\n')
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(':')
+        hdrs.setdefault(k.strip().lower(), v.strip())
+    return int(lines[0].split()[1]), hdrs, rest
+
+received = {}   # event key -> list of receipt times
+sent_at = {}
+counts = [0]
+
+async def subscriber(path, headers, ready):
+    r, w = await asyncio.open_connection('127.0.0.1', PORT)
+    w.write((f'GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n').encode())
+    await r.readuntil(b'\r\n\r\n')
+    ready.set_result(None) if not ready.done() else None
+    buf = b''
+    while True:
+        chunk = await r.read(65536)
+        if not chunk:
+            return
+        now = time.monotonic()
+        buf += chunk
+        while b'\n\n' in buf:
+            event, _, buf = buf.partition(b'\n\n')
+            for line in event.split(b'\n'):
+                # chunked framing lines and ids are skipped; data lines carry the JSON
+                i = line.find(b'data: ')
+                if i < 0:
+                    continue
+                data = line[i + 6:]
+                counts[0] += 1
+                if MODE == 'nchan':
+                    key = data.decode()
+                    received.setdefault(key, []).append(now)
+                else:
+                    try:
+                        msg = json.loads(data)
+                    except Exception:
+                        continue
+                    for added in msg.get('requestsAdded') or []:
+                        key = added.get('problemDescription')
+                        received.setdefault(key, []).append(now)
+
+async def main():
+    subs = []
+    if MODE == 'nchan':
+        for i in range(N):
+            f = asyncio.get_running_loop().create_future()
+            subs.append(asyncio.create_task(subscriber('/sub', [], f)))
+            await f
+    else:
+        agent = None
+        for i in range(N + 1):
+            user = 'agent1' if i == N else f'supervisor{1 + i % 2}'
+            body = json.dumps({"__type": "urn:inin.com:connection:icAuthConnectionRequestSettings", "applicationName": "asyncio", "userID": user, "password": "1234"})
+            status, h, b = await request('POST', '/icws/connection', [('Accept-Language', 'en-US'), ('Content-Type', 'application/json')], body)
+            sid = json.loads(b)['sessionId']
+            hdrs = [('ININ-ICWS-CSRF-Token', h['inin-icws-csrf-token']), ('Cookie', h['set-cookie'].split(';')[0])]
+            if i == N:
+                agent = (sid, hdrs)
+                break
+            await request('PUT', f'/icws/{sid}/messaging/subscriptions/interactions/supervisor-assistance', hdrs + [('Content-Type', 'application/json')], '{}')
+            f = asyncio.get_running_loop().create_future()
+            subs.append(asyncio.create_task(subscriber(f'/icws/{sid}/messaging/messages', hdrs[1:], f)))
+            await f
+    await asyncio.sleep(2)
+    if os.environ.get('GO_FILE'):
+        open(os.environ['GO_FILE'] + '.ready', 'w').close()
+        while not os.path.exists(os.environ['GO_FILE']):
+            await asyncio.sleep(0.1)
+    before = cpu(SERVER_PID)
+    before_user = cpu(SERVER_PID, 'user')
+    counts[0] = 0
+    start = time.monotonic()
+    for e in range(E):
+        due = start + e / RATE
+        await asyncio.sleep(max(0, due - time.monotonic()))
+        key = f'event-{e}'
+        if MODE == 'nchan':
+            sent_at[json.dumps(key)] = time.monotonic()
+            await request('POST', '/pub', [('Content-Type', 'text/plain')], json.dumps(key))
+        else:
+            sid, hdrs = agent
+            st, h, b = await request('POST', '/admin/interactions', [('Authorization', 'Bearer t'), ('Content-Type', 'application/json')], json.dumps({"workgroup": "Support", "agent": "agent1"}))
+            iid = json.loads(b)['interactionId']
+            sent_at[key] = time.monotonic()
+            st, h, b = await request('POST', f'/icws/{sid}/interactions/{iid}/agent-assistance', hdrs + [('Content-Type', 'application/json')], json.dumps({"text": key}))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and sum(len(received.get(k, [])) for k in sent_at) < N * E:
+        await asyncio.sleep(0.1)
+    used = cpu(SERVER_PID) - before
+    used_user = cpu(SERVER_PID, 'user') - before_user
+    took = max(t for k in sent_at for t in received.get(k, [0])) - start
+    lat = sorted((t - sent_at[k]) * 1000 for k in sent_at for t in received.get(k, []))
+    got = len(lat)
+    print(json.dumps({"mode": MODE, "subscribers": N, "events": E, "received": got, "missing": N * E - got,
+                      "p50_ms": round(lat[len(lat) // 2], 1), "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
+                      "messages": counts[0], "server_cpu_us_per_message": round(used * 1e6 / max(counts[0], 1), 2), "user_us": round(used_user * 1e6 / max(counts[0], 1), 2), "seconds_to_last": round(took, 1)}))
+    for s in subs:
+        s.cancel()
+
+asyncio.run(main())
