@@ -55,6 +55,50 @@ struct ChangeFeedTests {
         #expect(other.mailbox.drain().isEmpty)
     }
 
+    @Test("a publication to many streams wakes them in batches while it queues, and each stream gets its delta once")
+    func batchedWakes() throws {
+        /// Records, when woken, how many of all the streams already had their delta queued.
+        final class Sink: StreamSink, @unchecked Sendable {
+            let mailboxes: [Mailbox]
+            var wokenWhenQueued: [Int] = []
+            init(mailboxes: [Mailbox]) { self.mailboxes = mailboxes }
+            func wake() { wokenWhenQueued.append(mailboxes.filter { $0.count > 0 }.count) }
+            func wake(together sinks: [any StreamSink]) { for sink in sinks { sink.wake() } }
+        }
+        let feed = ChangeFeed(directory: directory, features: FeatureVersions())
+        var state = try state(requested: false)
+        let sessions = try (0..<300).map { index in try session(index % 2 == 0 ? "supervisor1" : "supervisor2") }
+        let mailboxes = sessions.map(\.mailbox)
+        var sinks: [Sink] = []
+        for session in sessions {
+            feed.add(session)
+            #expect(try feed.subscribe(sessionId: session.id, to: .supervisorAssistance, queue: nil, state: state))
+            feed.publish([], snapshots: [(session.id, .supervisorAssistance)], state: state)
+            _ = session.mailbox.drain()
+            let sink = Sink(mailboxes: mailboxes)
+            let token = session.mailbox.attachStream()
+            #expect(session.mailbox.install(sink, for: token))
+            // The sink took everything (as the pump does), so the next message wakes it again.
+            #expect(session.mailbox.take(for: token) == nil)
+            sinks.append(sink)
+        }
+        for sink in sinks { sink.wokenWhenQueued.removeAll() }
+
+        let request = try state.requestAssistance(
+            by: try #require(directory.user("agent1")), interactionId: "1000000001", text: "help", at: now)
+        state.applyCommitted(request.events)
+        feed.publish(request.events, state: state)
+
+        // Every stream was woken once; the first ones before the last deltas were queued.
+        #expect(sinks.allSatisfy { $0.wokenWhenQueued.count == 1 })
+        #expect(sinks.compactMap(\.wokenWhenQueued.first).min() ?? 0 < sessions.count)
+        for session in sessions {
+            let delivered = messages(session.mailbox.drain())
+            #expect(delivered.count == 1)
+            #expect((delivered.first?["requestsAdded"] as? [[String: Any]])?.first?["assistanceId"] as? String == "a1")
+        }
+    }
+
     @Test("a details watch still waiting for its snapshot gets no delta; the snapshot includes the change")
     func awaitingSnapshot() throws {
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())

@@ -209,6 +209,9 @@ final class ChangeFeed {
         switch mailbox.push(message, wakes: &pendingWakes) {
         case .queued:
             queuedSinceWake += 1
+            // A large fan-out wakes its streams in batches, so their event loops start writing while the rest
+            // is still being queued (instead of after the last watch).
+            if pendingWakes.count >= Self.wakeBatch { wakeStreams() }
         case .closed:
             break
         case .full:
@@ -222,6 +225,9 @@ final class ChangeFeed {
             mailbox.replaceAll(with: snapshots)
         }
     }
+
+    /// How many streams a publication queues for before it wakes them.
+    static let wakeBatch = 128
 
     /// Wakes the sinks of every mailbox that got messages, together.
     func wakeStreams() {
