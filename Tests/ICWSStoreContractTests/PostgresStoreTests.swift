@@ -184,7 +184,7 @@ extension StoreSuites {
             .enabled(if: PostgresCluster.configured, "OPENICWS_TEST_PG_BIN / OPENICWS_TEST_PG_DATA are not set"))
         func databaseRestart() async throws {
             try await PostgresTestDatabase.withFresh { url in
-                try await PostgresTestDatabase.withRunningStore(url: url) { store, signals in
+                try await PostgresTestDatabase.withRunningStore(url: url, operationTimeout: .seconds(3)) { store, signals in
                     try await store.commit(Fixtures.newRequest(1, interaction: "1"), node: "A")
                     #expect(await signals.wait(atLeast: 1, within: 10))
                     let signalsBefore = signals.current

@@ -75,9 +75,12 @@ enum PostgresTestDatabase {
 
     /// Starts a store on `url` (its `changeSignals()` counted from before `run()`), migrates, runs `body`,
     /// then closes the store and waits for `run()` to end.
+    ///
+    /// `operationTimeout` is generous by default: under the whole suite's parallel load a new PostgreSQL
+    /// connection can take more than the server's 3 s, and only the tests of failing fast pass that.
     @discardableResult
     static func withRunningStore<T: Sendable>(
-        url: String, migrate: Bool = true, operationTimeout: Duration = .seconds(3),
+        url: String, migrate: Bool = true, operationTimeout: Duration = .seconds(10),
         _ body: (PostgresAssistanceStore, SignalCounter) async throws -> T
     ) async throws -> T {
         let store = try PostgresAssistanceStore.connect(url: url, logger: logger, operationTimeout: operationTimeout)
