@@ -100,9 +100,24 @@ public struct UserStatusBody: Codable, Sendable, Hashable {
         self.onPhone = onPhone
     }
 
-    /// The property names a `userStatusProperties` list may name (others are ignored).
-    public static let propertyNames: [String] = [
-        "statusId", "notes", "forwardNumber", "until", "untilDateTime", "hasDate", "hasTime", "statusChanged", "loggedIn", "onPhone",
+    /// One optional property, by the name a `userStatusProperties` list gives it: copied and compared the same
+    /// way by `keeping(_:)` and `changes(since:)`. (`until` is handled apart: it carries three others along.)
+    private struct Field: Sendable {
+        let name: String
+        let copy: @Sendable (inout UserStatusBody, UserStatusBody) -> Void
+        let differs: @Sendable (UserStatusBody, UserStatusBody) -> Bool
+
+        init<T: Equatable & Sendable>(_ name: String, _ path: any WritableKeyPath<UserStatusBody, T?> & Sendable) {
+            self.name = name
+            copy = { $0[keyPath: path] = $1[keyPath: path] }
+            differs = { $0[keyPath: path] != $1[keyPath: path] }
+        }
+    }
+
+    private static let fields: [Field] = [
+        Field("notes", \.notes), Field("forwardNumber", \.forwardNumber), Field("untilDateTime", \.untilDateTime),
+        Field("hasDate", \.hasDate), Field("hasTime", \.hasTime), Field("statusChanged", \.statusChanged),
+        Field("loggedIn", \.loggedIn), Field("onPhone", \.onPhone),
     ]
 
     /// Only the named properties (and `userId` and `statusId`, always sent); nil keeps all.
@@ -115,14 +130,7 @@ public struct UserStatusBody: Codable, Sendable, Hashable {
             result.hasDate = hasDate
             result.hasTime = hasTime
         }
-        if properties.contains("notes") { result.notes = notes }
-        if properties.contains("forwardNumber") { result.forwardNumber = forwardNumber }
-        if properties.contains("untilDateTime") { result.untilDateTime = untilDateTime }
-        if properties.contains("hasDate") { result.hasDate = hasDate }
-        if properties.contains("hasTime") { result.hasTime = hasTime }
-        if properties.contains("statusChanged") { result.statusChanged = statusChanged }
-        if properties.contains("loggedIn") { result.loggedIn = loggedIn }
-        if properties.contains("onPhone") { result.onPhone = onPhone }
+        for field in Self.fields where properties.contains(field.name) { field.copy(&result, self) }
         return result
     }
 
@@ -131,20 +139,10 @@ public struct UserStatusBody: Codable, Sendable, Hashable {
     public func changes(since old: UserStatusBody) -> UserStatusBody? {
         var result = UserStatusBody(userId: userId, statusId: statusId)
         var changed = statusId != old.statusId
-        func pick<T: Equatable>(_ path: WritableKeyPath<UserStatusBody, T?>) {
-            if self[keyPath: path] != old[keyPath: path] {
-                result[keyPath: path] = self[keyPath: path]
-                changed = true
-            }
+        for field in Self.fields where field.differs(self, old) {
+            field.copy(&result, self)
+            changed = true
         }
-        pick(\.notes)
-        pick(\.forwardNumber)
-        pick(\.untilDateTime)
-        pick(\.hasDate)
-        pick(\.hasTime)
-        pick(\.statusChanged)
-        pick(\.loggedIn)
-        pick(\.onPhone)
         if until != old.until {
             result.until = until ?? UserStatusUntil(untilDateTime: "", hasDate: false, hasTime: false)
             changed = true

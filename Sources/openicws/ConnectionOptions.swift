@@ -32,10 +32,19 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The password from the flag, the environment, or a prompt on a terminal.
     func passwordText(for userId: String) throws -> String {
-        if let password { return password }
-        if let value = ProcessInfo.processInfo.environment["OPENICWS_PASSWORD"] { return value }
-        if let typed = Terminal.readPassword(prompt: "Password for \(userId): ") { return typed }
+        if let typed = Self.password(password, prompt: "Password for \(userId): ") { return typed }
         throw ValidationError("no password: give --password or set OPENICWS_PASSWORD (or run on a terminal to be asked)")
+    }
+
+    /// `flag`, else `OPENICWS_PASSWORD`, else what is typed at `prompt` on a terminal (nil off a terminal).
+    static func password(_ flag: String?, prompt: String) -> String? {
+        flag ?? ProcessInfo.processInfo.environment["OPENICWS_PASSWORD"] ?? Terminal.readPassword(prompt: prompt)
+    }
+
+    /// `flag`, else `OPENICWS_ADMIN_TOKEN`; nil when neither gives a non-empty token.
+    static func adminToken(_ flag: String?) -> String? {
+        let token = flag ?? ProcessInfo.processInfo.environment["OPENICWS_ADMIN_TOKEN"]
+        return token?.isEmpty == false ? token : nil
     }
 
     /// Logs in with these options.
@@ -58,8 +67,9 @@ struct AdminOptions: ParsableArguments {
 
     /// The admin client, or a usage error when no token is given.
     func admin() throws -> ICWSAdmin {
-        let token = adminToken ?? ProcessInfo.processInfo.environment["OPENICWS_ADMIN_TOKEN"]
-        guard let token, !token.isEmpty else { throw ValidationError("no admin token: give --admin-token or set OPENICWS_ADMIN_TOKEN") }
+        guard let token = ConnectionOptions.adminToken(adminToken) else {
+            throw ValidationError("no admin token: give --admin-token or set OPENICWS_ADMIN_TOKEN")
+        }
         return ICWSAdmin(server: ConnectionOptions.serverURL(server), token: token)
     }
 }

@@ -152,8 +152,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port
         configuration.dataDirectory = data
         configuration.directoryFile = directory
-        let token = adminToken ?? ProcessInfo.processInfo.environment["OPENICWS_ADMIN_TOKEN"]
-        configuration.adminToken = token?.isEmpty == false ? token : nil
+        configuration.adminToken = ConnectionOptions.adminToken(adminToken)
         do {
             configuration.features = try FeatureVersions.parse(emulate)
         } catch {

@@ -79,9 +79,7 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         let missing = users.filter { known[$0] == nil }
         if !missing.isEmpty {
-            let shared = password ?? ProcessInfo.processInfo.environment["OPENICWS_PASSWORD"]
-                ?? Terminal.readPassword(prompt: "Password for \(missing.joined(separator: ", ")): ")
-            guard let shared else {
+            guard let shared = ConnectionOptions.password(password, prompt: "Password for \(missing.joined(separator: ", ")): ") else {
                 throw ValidationError("no password for \(missing.joined(separator: ", ")): give --password, --credentials or OPENICWS_PASSWORD")
             }
             for user in missing { known[user] = shared }

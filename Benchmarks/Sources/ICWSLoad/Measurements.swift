@@ -8,12 +8,8 @@ public func processCPUSeconds(_ pid: Int32) -> Double? {
 
 /// User and system CPU seconds a process has used so far, apart.
 public func processCPUTimes(_ pid: Int32) -> (user: Double, system: Double)? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let afterName = stat.lastIndex(of: ")")
-    else { return nil }
     // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
-    let fields = stat[stat.index(after: afterName)...].split(separator: " ")
-    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    guard let fields = statFields(pid), fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
     let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
     return (user / tick, system / tick)
 }
@@ -28,18 +24,22 @@ public func processTreeCPUTimes(_ pid: Int32) -> (user: Double, system: Double)?
     guard var total = processCPUTimes(pid) else { return nil }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     for entry in entries {
-        guard let child = Int32(entry), child != pid,
-            let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
-            let afterName = stat.lastIndex(of: ")")
-        else { continue }
-        let fields = stat[stat.index(after: afterName)...].split(separator: " ")
         // Field 4 is the parent's pid.
-        if fields.count > 1, Int32(fields[1]) == pid, let times = processCPUTimes(child) {
-            total.user += times.user
-            total.system += times.system
-        }
+        guard let child = Int32(entry), child != pid, let fields = statFields(child), fields.count > 1, Int32(fields[1]) == pid,
+            let times = processCPUTimes(child)
+        else { continue }
+        total.user += times.user
+        total.system += times.system
     }
     return total
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name (whose parentheses may hold spaces).
+private func statFields(_ pid: Int32) -> [Substring]? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let afterName = stat.lastIndex(of: ")") else {
+        return nil
+    }
+    return stat[stat.index(after: afterName)...].split(separator: " ")
 }
 
 /// CPU seconds this process (the generator) has used so far.

@@ -66,7 +66,6 @@ final class StreamPump: StreamSink, @unchecked Sendable {
 
     /// On the event loop: writes what waits while the socket takes it; returns how many messages it wrote
     /// (counted by the caller, once per event-loop job).
-    @discardableResult
     func pump() -> Int {
         eventLoop.assertInEventLoop()
         guard !finished, let connection else { return 0 }
