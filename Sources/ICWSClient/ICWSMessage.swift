@@ -33,20 +33,24 @@ public enum ICWSMessage: Sendable, Hashable {
 
     /// Decodes one message object; throws when `json` is not an object or does not match its `__type`.
     public init(json: Data) throws {
-        struct Probe: Decodable {
-            let type: String?
-            enum CodingKeys: String, CodingKey { case type = "__type" }
-        }
-        let decoder = JSONDecoder()
-        switch try decoder.decode(Probe.self, from: json).type ?? "" {
-        case ICWSType.assistanceRequestList: self = .assistanceRequestList(try decoder.decode(AssistanceRequestListMessage.self, from: json))
-        case ICWSType.assistanceRequestDetails: self = .assistanceRequestDetails(try decoder.decode(AssistanceRequestDetailsMessage.self, from: json))
-        case ICWSType.supervisorAssistanceRequest:
-            self = .supervisorAssistanceRequest(try decoder.decode(SupervisorAssistanceRequestMessage.self, from: json))
-        case ICWSType.assistanceSubscriptionState: self = .subscriptionState(try decoder.decode(AssistanceSubscriptionStateMessage.self, from: json))
-        case ICWSType.queueContents: self = .queueContents(try decoder.decode(QueueContentsMessage.self, from: json))
-        case ICWSType.connectionStateChange: self = .connectionStateChange(try decoder.decode(ConnectionStateChangeMessage.self, from: json))
-        case let other: self = .unknown(type: other)
+        self = try JSONDecoder().decode(Decoded.self, from: json).message
+    }
+
+    /// Reads `__type`, then the message of that type from the same decoder: the JSON is parsed once.
+    private struct Decoded: Decodable {
+        let message: ICWSMessage
+        enum CodingKeys: String, CodingKey { case type = "__type" }
+
+        init(from decoder: any Decoder) throws {
+            switch try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .type) ?? "" {
+            case ICWSType.assistanceRequestList: message = .assistanceRequestList(try AssistanceRequestListMessage(from: decoder))
+            case ICWSType.assistanceRequestDetails: message = .assistanceRequestDetails(try AssistanceRequestDetailsMessage(from: decoder))
+            case ICWSType.supervisorAssistanceRequest: message = .supervisorAssistanceRequest(try SupervisorAssistanceRequestMessage(from: decoder))
+            case ICWSType.assistanceSubscriptionState: message = .subscriptionState(try AssistanceSubscriptionStateMessage(from: decoder))
+            case ICWSType.queueContents: message = .queueContents(try QueueContentsMessage(from: decoder))
+            case ICWSType.connectionStateChange: message = .connectionStateChange(try ConnectionStateChangeMessage(from: decoder))
+            case let other: message = .unknown(type: other)
+            }
         }
     }
 }
