@@ -17,6 +17,7 @@ A 401 (the fuzzer reset the server, say) makes schemathesis log in again.
 import itertools
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 
@@ -103,6 +104,11 @@ class ICWSSessions:
             session = data["agent"]
         session_id, cookie, csrf = session
         case.path_parameters = case.path_parameters or {}
+        # A negative case may break the sessionId's pattern on purpose; it keeps that id (the server answers
+        # 401). Replacing it would send a valid request that schemathesis still counts as invalid.
+        generated = str(case.path_parameters.get("sessionId", ""))
+        if generated and not re.fullmatch(r"\d+", generated):
+            return
         case.path_parameters["sessionId"] = session_id
         case.headers["Cookie"] = cookie
         case.headers["ININ-ICWS-CSRF-Token"] = csrf
