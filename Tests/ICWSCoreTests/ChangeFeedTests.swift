@@ -79,7 +79,7 @@ struct ChangeFeedTests {
             let token = session.mailbox.attachStream()
             #expect(session.mailbox.install(sink, for: token))
             // The sink took everything (as the pump does), so the next message wakes it again.
-            #expect(session.mailbox.take(for: token) == nil)
+            #expect(session.mailbox.take(for: token) { _ in } == .nothing)
             sinks.append(sink)
         }
         for sink in sinks { sink.wokenWhenQueued.removeAll() }

@@ -66,7 +66,7 @@ struct MailboxTests {
         #expect(mailbox.replay(after: sent[10]) == nil)
     }
 
-    @Test("a sink is woken once per batch of work, takes everything, and is woken again only after it found nothing")
+    @Test("a sink is woken once per batch of work, takes everything at once, and is woken again only once nothing else waited")
     func sinkWakeups() {
         final class Sink: StreamSink, @unchecked Sendable {
             var wakes = 0
@@ -81,18 +81,38 @@ struct MailboxTests {
         _ = mailbox.push(message("a"))
         _ = mailbox.push(message("b"))
         #expect(sink.wakes == 1, "woken again before it took")
-        if case .messages(let entries)? = mailbox.take(for: token) { #expect(texts(entries) == ["a", "b"]) } else { Issue.record("nothing taken") }
-        #expect(mailbox.take(for: token) == nil)
+        var taken: [MailboxEntry] = []
+        // It takes both at once; nothing else waits, so it is not woken again until something arrives.
+        #expect(mailbox.take(for: token) { taken.append($0) } == .messages(2, more: false))
+        #expect(texts(taken) == ["a", "b"])
+        #expect(mailbox.take(for: token) { taken.append($0) } == .nothing)
         _ = mailbox.push(message("c"))
         #expect(sink.wakes == 2)
-        if case .messages? = mailbox.take(for: token) {} else { Issue.record("c was not taken") }
-        #expect(mailbox.take(for: token) == nil)
+        taken = []
+        #expect(mailbox.take(for: token) { taken.append($0) } == .messages(1, more: false))
+        #expect(texts(taken) == ["c"])
+        // A ping asked for while a message waits comes after the message.
+        _ = mailbox.push(message("p"))
+        var pings: [any StreamSink] = []
+        mailbox.requestPing(wakes: &pings)
+        #expect(sink.wakes == 3 && pings.isEmpty, "woken again before it took")
+        #expect(mailbox.take(for: token) { _ in } == .messages(1, more: true))
+        #expect(mailbox.take(for: token) { _ in } == .ping)
+        #expect(mailbox.take(for: token) { _ in } == .nothing)
         // A newer stream takes over: the idle old sink is woken, sees the end, and leaves later messages alone.
         let newer = mailbox.attachStream()
-        #expect(sink.wakes == 3)
+        #expect(sink.wakes == 4)
         _ = mailbox.push(message("d"))
-        if case .end? = mailbox.take(for: token) {} else { Issue.record("the replaced sink did not end") }
-        if case .messages(let entries)? = mailbox.take(for: newer) { #expect(texts(entries) == ["d"]) } else { Issue.record("d was lost") }
+        #expect(mailbox.take(for: token) { _ in Issue.record("the replaced sink took a message") } == .end)
+        taken = []
+        #expect(mailbox.take(for: newer) { taken.append($0) } == .messages(1, more: false))
+        #expect(texts(taken) == ["d"], "d was lost")
+        // The last message before a close is taken, then the end.
+        mailbox.close(reason: "bye", lastMessage: message("last"))
+        taken = []
+        #expect(mailbox.take(for: newer) { taken.append($0) } == .messages(1, more: true))
+        #expect(texts(taken) == ["last"])
+        #expect(mailbox.take(for: newer) { _ in } == .end)
     }
 
     @Test("a full queue refuses a push; collapse replaces one watch's queued messages; replaceAll replaces everything")

@@ -41,15 +41,51 @@ extension Mailbox {
         return installed
     }
 
-    /// For the sink of stream `token`: the next thing to write, or nil when nothing waits (the sink is then
-    /// woken again when something arrives). Messages returned are kept for replay.
-    public func take(for token: UInt64) -> StreamEvent? {
+    /// What `take(for:encoding:)` found for a stream's sink.
+    public enum Taken: Sendable, Equatable {
+        /// This many messages went to `encode`. With `more` false nothing else waits, and the sink is woken
+        /// again when something arrives; with `more` true, take again.
+        case messages(Int, more: Bool)
+        /// Nothing new: write a keep-alive comment, then take again.
+        case ping
+        /// Stop: the session ended, a newer stream took over, or the client went away.
+        case end
+        /// Nothing waits; the sink is woken again when something arrives.
+        case nothing
+    }
+
+    /// For the sink of stream `token`: hands every waiting message to `encode`, in order, and keeps them for
+    /// replay. `encode` runs under the mailbox's lock (the core may be pushing meanwhile): it should only copy
+    /// bytes. One lock per delivery in the usual case, and no array handed out (the queue keeps its storage).
+    public func take(for token: UInt64, encoding encode: (MailboxEntry) -> Void) -> Taken {
         state.withLock { state in
-            if let event = Self.nextEvent(&state, token: token, replayCapacity: replayCapacity) { return event }
+            if state.streamOwner != token { return .end }
+            if !state.queue.isEmpty {
+                for entry in state.queue { encode(entry) }
+                state.replay.append(contentsOf: state.queue)
+                let count = state.queue.count
+                // A burst's large queue is let go; a small one is kept for the next message.
+                if state.queue.capacity > Self.keptQueueCapacity {
+                    state.queue = []
+                } else {
+                    state.queue.removeAll(keepingCapacity: true)
+                }
+                let more = state.closure != nil || state.pingRequested
+                if !more, state.sink?.owner == token { state.sinkWoken = false }
+                return .messages(count, more: more)
+            }
+            if state.closure != nil { return .end }
+            if state.pingRequested {
+                state.pingRequested = false
+                return .ping
+            }
             if state.sink?.owner == token { state.sinkWoken = false }
-            return nil
+            return .nothing
         }
     }
+
+    /// The queue's storage kept between deliveries, in messages.
+    static let keptQueueCapacity = 16
 
     /// Ends the stream `token` (its client went away); queued messages stay for the next reader.
     public func detachStream(_ token: UInt64) {
@@ -67,13 +103,15 @@ extension Mailbox {
         waiter?.resume()
     }
 
-    /// Asks the waiting stream to write a keep-alive.
-    public func requestPing() {
+    /// Asks the waiting stream to write a keep-alive; a sink to wake is appended to `wakes` (woken together by
+    /// the caller, one job per event loop) instead.
+    public func requestPing(wakes: inout [any StreamSink]) {
         let wake = state.withLock { state -> Wake in
             state.pingRequested = true
             return state.signal()
         }
-        wake.fire()
+        wake.continuation?.resume()
+        if let sink = wake.sink { wakes.append(sink) }
     }
 
     /// What stream `token` should do now, if anything (under the lock).

@@ -177,8 +177,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var closing = false
     /// The answer was sent and the output closed: what still arrives is dropped.
     private(set) var discarding = false
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
+    /// The earliest deadline in force (`LoopDeadlines` checks it), if any.
+    private(set) var deadline: NIODeadline?
+    private let deadlines: LoopDeadlines
     /// This handler's place in the pipeline, while it is in one (event streams write from it).
     private var context: ChannelHandlerContext?
     /// Whether the channel is active and takes more data, kept from its events so the stream pump's checks
@@ -191,6 +192,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var core: (any ChannelCore)?
     /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
     private var streamChunked = false
+    /// The connection's socket, for an event stream's sends (nil when the channel does not expose it).
+    private var socket: CInt?
+    /// Whether NIO may still hold bytes of this connection not yet written (checked before sending past it).
+    private var nioHolds = true
+    /// Whether bytes were handed to NIO since the last flush.
+    private var handedToNIO = false
     /// The event stream this connection serves, if any: pumped again when the socket drains.
     var streamPump: StreamPump? {
         didSet {
@@ -205,6 +212,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     init(counter: ConnectionCounter, eventLoop: any EventLoop) {
         self.counter = counter
         self.eventLoop = eventLoop
+        self.deadlines = LoopDeadlines.of(eventLoop)
         let policy = counter.policy
         func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1_000_000_000)) }
         headTimeout = amount(policy.headTimeoutSeconds)
@@ -218,6 +226,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         core = context.channel._channelCore
+        socket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
         isOpen = context.channel.isActive
         isWritable = context.channel.isWritable
         counted = true
@@ -227,10 +236,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        disarm()
         self.context = nil
         core = nil
+        socket = nil
         isOpen = false
         streamPump?.finish()
         if counted {
@@ -345,7 +354,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 idleSince = .now()
                 if closeAfterResponse {
                     closing = true
-                    timer?.cancel()
+                    disarm()
                     let flushed = context.writeAndFlush(data)
                     flushed.cascade(to: promise)
                     if readingBody {
@@ -374,49 +383,73 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Room an event stream's buffer may leave before its bytes for the chunk size line.
+    /// Room an event stream's buffer leaves before its bytes, for the chunk size line.
     static let chunkHeadroom = 10
 
-    /// Writes part of an event stream's body (after Hummingbird wrote the response head): framed as an HTTP
-    /// chunk here and handed to the channel's core, past NIO's encoder (which frames each write in three
-    /// parts) and the pipeline's walk.
-    func writeStream(_ framed: consuming ByteBuffer) {
+    /// Sends part of an event stream's body (after Hummingbird wrote the response head), framed as one HTTP
+    /// chunk here, past NIO's encoder and the pipeline's walk: straight to the socket while NIO holds nothing
+    /// back for it (one `send` per delivery, as a C server does), else into NIO's write queue, which also
+    /// takes whatever the socket did not (a slow reader) and meets any error (and closes the channel).
+    /// `bytes` should leave `chunkHeadroom` bytes before its reader index; it may be reused afterwards.
+    func sendStream(_ bytes: inout ByteBuffer) {
         guard let core, streamChunked else {
-            context?.write(wrapOutboundOut(.body(.byteBuffer(framed))), promise: nil)
+            context?.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+            handedToNIO = true
             return
         }
-        // The chunk-size line in hex, written into the headroom without building a String (once per write).
-        let length = framed.readableBytes
+        Self.frameChunk(&bytes)
+        if nioHolds, let context {
+            // Until what NIO took is written, later bytes queue behind it.
+            nioHolds = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 1) != 0
+        }
+        if !nioHolds, let socket {
+            let sent = bytes.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent == bytes.readableBytes { return }
+            if sent > 0 { bytes.moveReaderIndex(forwardBy: sent) }
+        }
+        // The rest keeps the scratch buffer's storage; the next delivery's write then copies it (copy on write).
+        nioHolds = true
+        handedToNIO = true
+        core.write0(NIOAny(bytes), promise: nil)
+    }
+
+    /// Flushes what `sendStream` handed to NIO, if anything.
+    func flushStream() {
+        guard handedToNIO else { return }
+        handedToNIO = false
+        if let core, streamChunked { core.flush0() } else { context?.flush() }
+    }
+
+    /// Frames `bytes` as one HTTP chunk: the size line in hex, written into the headroom without building a
+    /// String, and the closing CRLF.
+    static func frameChunk(_ bytes: inout ByteBuffer) {
+        let length = bytes.readableBytes
         var digits = 1
         while length >> (4 * digits) > 0 { digits += 1 }
         let lineLength = digits + 2
-        if framed.readerIndex < lineLength {
+        if bytes.readerIndex < lineLength {
             var fresh = ByteBuffer()
             fresh.reserveCapacity(lineLength + length + 2)
             fresh.moveWriterIndex(to: lineLength)
             fresh.moveReaderIndex(to: lineLength)
-            fresh.writeImmutableBuffer(framed)
-            framed = fresh
+            fresh.writeImmutableBuffer(bytes)
+            bytes = fresh
         }
-        framed.moveReaderIndex(to: framed.readerIndex - lineLength)
+        bytes.moveReaderIndex(to: bytes.readerIndex - lineLength)
         let hex: StaticString = "0123456789abcdef"
-        var at = framed.readerIndex
+        var at = bytes.readerIndex
         for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
-            framed.setInteger(hex.utf8Start[(length >> shift) & 0xF], at: at)
+            bytes.setInteger(hex.utf8Start[(length >> shift) & 0xF], at: at)
             at += 1
         }
-        framed.setInteger(UInt8(ascii: "\r"), at: at)
-        framed.setInteger(UInt8(ascii: "\n"), at: at + 1)
-        framed.writeStaticString("\r\n")
-        core.write0(NIOAny(framed), promise: nil)
-    }
-
-    func flushStream() {
-        if let core, streamChunked { core.flush0() } else { context?.flush() }
+        bytes.setInteger(UInt8(ascii: "\r"), at: at)
+        bytes.setInteger(UInt8(ascii: "\n"), at: at + 1)
+        bytes.writeStaticString("\r\n")
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
+        socket = nil
         streamPump?.finish()
         context.fireChannelInactive()
     }
@@ -443,7 +476,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The deadlines that apply now, each with the reason a connection past it is closed: the write stall,
     /// and the body's, the head's or the idle deadline, whichever phase the connection is in.
-    private func deadlines() -> [(deadline: NIODeadline, reason: String)] {
+    private func pendingDeadlines() -> [(deadline: NIODeadline, reason: String)] {
         var deadlines: [(NIODeadline, String)] = []
         if let unwritableSince { deadlines.append((unwritableSince + writeStall, "write_stall")) }
         if readingBody {
@@ -460,22 +493,33 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         return deadlines
     }
 
-    /// Keeps one timer, at the earliest deadline; when it fires it closes or re-arms.
+    /// Makes the earliest deadline in force the one `LoopDeadlines` checks.
     private func armTimer(_ context: ChannelHandlerContext) {
-        guard !closing, let deadline = deadlines().map(\.deadline).min() else { return }
-        if let timerDeadline, timerDeadline <= deadline, timer != nil { return }
-        timer?.cancel()
-        timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timer = nil
-            timerDeadline = nil
-            let now = NIODeadline.now()
-            if let reason = deadlines().first(where: { now >= $0.deadline })?.reason {
-                ConnectionCounter.closedByServer(reason)
-                close(context)
-            } else {
-                armTimer(context)
-            }
+        let next = closing ? nil : pendingDeadlines().map(\.deadline).min()
+        guard next != deadline else { return }
+        deadline = next
+        deadlines.set(self, next)
+    }
+
+    /// No deadline any more (closing).
+    private func disarm() {
+        guard deadline != nil else { return }
+        deadline = nil
+        deadlines.set(self, nil)
+    }
+
+    /// From `LoopDeadlines`: the deadline passed; close for the reason it stood for, or keep the next one.
+    func deadlineReached() {
+        guard let context else {
+            disarm()
+            return
+        }
+        let now = NIODeadline.now()
+        if let reason = pendingDeadlines().first(where: { now >= $0.deadline })?.reason {
+            ConnectionCounter.closedByServer(reason)
+            close(context)
+        } else {
+            armTimer(context)
         }
     }
 
@@ -487,7 +531,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         ConnectionCounter.closedByServer(reason)
         refusing = true
         closing = true
-        timer?.cancel()
+        disarm()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let json = (try? encoder.encode(error)) ?? Data("{\"message\":\"\(status.reasonPhrase)\"}".utf8)
@@ -512,8 +556,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func close(_ context: ChannelHandlerContext) {
         closing = true
-        timer?.cancel()
-        timer = nil
+        disarm()
         context.close(promise: nil)
     }
 

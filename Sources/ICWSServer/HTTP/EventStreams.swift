@@ -64,7 +64,9 @@ final class EventStreams: Sendable {
 
     /// Asks every open stream to write `:ping`.
     func pingAll() {
-        for session in sessions { session.mailbox.requestPing() }
+        var sinks: [any StreamSink] = []
+        for session in sessions { session.mailbox.requestPing(wakes: &sinks) }
+        sinks.first?.wake(together: sinks)
     }
 
     func stream(for session: Session, request: Request, context: ICWSRequestContext) -> Response {
@@ -158,24 +160,22 @@ final class EventStreams: Sendable {
     }
 
     /// `id: <seq>\ndata: <json>\n\n` per message, no `event:` name.
-    static func encode(_ entries: [MailboxEntry], headroom: Int = 0) -> ByteBuffer {
+    static func encode(_ entries: [MailboxEntry]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(headroom + entries.reduce(0) { $0 + $1.message.json.count + 32 } + 2)
-        if headroom > 0 {
-            buffer.moveWriterIndex(to: headroom)
-            buffer.moveReaderIndex(to: headroom)
-        }
-        for entry in entries {
-            buffer.writeStaticString("id: ")
-            writeDecimal(entry.sequence, to: &buffer)
-            buffer.writeStaticString("\ndata: ")
-            buffer.writeBytes(entry.message.json)
-            buffer.writeStaticString("\n\n")
-        }
+        buffer.reserveCapacity(entries.reduce(0) { $0 + $1.message.json.count + 32 })
+        for entry in entries { append(entry, to: &buffer) }
         return buffer
     }
-}
 
+    /// One message's `id: <seq>\ndata: <json>\n\n`.
+    static func append(_ entry: MailboxEntry, to buffer: inout ByteBuffer) {
+        buffer.writeStaticString("id: ")
+        writeDecimal(entry.sequence, to: &buffer)
+        buffer.writeStaticString("\ndata: ")
+        buffer.writeBytes(entry.message.json)
+        buffer.writeStaticString("\n\n")
+    }
+}
 
 /// Writes a number's decimal digits without building a String (once per delivered message).
 func writeDecimal(_ value: UInt64, to buffer: inout ByteBuffer) {

@@ -16,6 +16,8 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     private let mailbox: Mailbox
     private let token: UInt64
     private let delivered: Counter
+    /// The event loop's buffer where a delivery is framed before it is sent.
+    private let scratch: LoopScratch
     // Touched on `eventLoop` only.
     private var connection: ConnectionGuard?
     private var finished = false
@@ -29,6 +31,7 @@ final class StreamPump: StreamSink, @unchecked Sendable {
         self.token = token
         self.delivered = delivered
         self.onFinish = onFinish
+        self.scratch = PerLoop.value(for: connection.eventLoop) { LoopScratch() }
     }
 
     func wake() {
@@ -66,6 +69,9 @@ final class StreamPump: StreamSink, @unchecked Sendable {
 
     /// On the event loop: writes what waits while the socket takes it; returns how many messages it wrote
     /// (counted by the caller, once per event-loop job).
+    ///
+    /// The messages are framed in the event loop's scratch buffer (no buffer made per delivery) and sent as
+    /// one HTTP chunk per take.
     func pump() -> Int {
         eventLoop.assertInEventLoop()
         guard !finished, let connection else { return 0 }
@@ -73,27 +79,36 @@ final class StreamPump: StreamSink, @unchecked Sendable {
             finish()
             return 0
         }
-        var wrote = false
         var count = 0
-        while connection.isWritable {
-            guard let event = mailbox.take(for: token) else { break }
-            switch event {
-            case .messages(let entries):
-                connection.writeStream(EventStreams.encode(entries, headroom: ConnectionGuard.chunkHeadroom))
-                count += entries.count
-                wrote = true
+        let scratch = self.scratch
+        loop: while connection.isWritable {
+            scratch.buffer.clear(minimumCapacity: 1_024)
+            scratch.buffer.moveWriterIndex(to: ConnectionGuard.chunkHeadroom)
+            scratch.buffer.moveReaderIndex(to: ConnectionGuard.chunkHeadroom)
+            switch mailbox.take(for: token, encoding: { EventStreams.append($0, to: &scratch.buffer) }) {
+            case .messages(let taken, let more):
+                connection.sendStream(&scratch.buffer)
+                count += taken
+                if !more { break loop }
             case .ping:
-                connection.writeStream(ByteBuffer(string: ":ping\n\n"))
-                wrote = true
+                scratch.buffer.writeStaticString(":ping\n\n")
+                connection.sendStream(&scratch.buffer)
             case .end:
-                if wrote { connection.flushStream() }
+                connection.flushStream()
                 finish()
                 return count
+            case .nothing:
+                break loop
             }
         }
-        if wrote { connection.flushStream() }
+        connection.flushStream()
+        // A large snapshot's room is not kept for the loop's small deliveries.
+        if scratch.buffer.capacity > Self.keptScratchBytes { scratch.buffer = ByteBuffer() }
         return count
     }
+
+    /// Bytes of scratch buffer an event loop keeps between deliveries.
+    static let keptScratchBytes = 1 << 20
 
     /// On the event loop: the stream is over (ended, taken over, or its connection closed).
     func finish() {
