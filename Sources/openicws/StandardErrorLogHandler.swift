@@ -60,17 +60,23 @@ struct StandardErrorLogHandler: LogHandler {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
+    /// The time of a log line, e.g. `2026-12-03T07:27:38Z` (a format style, not a date formatter made per line:
+    /// making one costs more than the rest of a request).
+    private static func now() -> String {
+        Date().formatted(.iso8601)
+    }
+
     private func textLine(_ event: LogEvent, _ merged: Logger.Metadata) -> String {
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.escaped("\($0.value)"))" }.joined(separator: " ")
         let message = Self.escaped("\(event.message)")
-        return "\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(message)\n"
+        return "\(Self.now()) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) [\(event.source)] \(message)\n"
     }
 
     /// `{"time":…,"level":…,"label":…,"message":…,"source":…,"metadata":{…}}`; JSON escaping keeps each
     /// event on one line whatever a client sent.
     private func jsonLine(_ event: LogEvent, _ merged: Logger.Metadata) -> String {
         var object: [String: Any] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue, "label": label,
+            "time": Self.now(), "level": event.level.rawValue, "label": label,
             "message": "\(event.message)", "source": event.source,
         ]
         if !merged.isEmpty { object["metadata"] = merged.mapValues { "\($0)" } }

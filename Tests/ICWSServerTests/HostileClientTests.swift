@@ -1,4 +1,5 @@
 import Foundation
+import ICWSClient
 import NIOHTTP1
 import Testing
 
@@ -90,6 +91,48 @@ struct HostileClientTests {
         #expect(await eventually(8) { (try? await server.openStreams()) == 0 })
         #expect(socket.closedByServer(within: 2))
         #expect(try await server.metric(#"openicws_connections_closed_total{reason="write_stall"}"#) == 1)
+    }
+
+    @Test("a client that reads slowly gets every message, in order, in well-formed chunks (what its socket could not take waits in NIO's queue behind what was sent)")
+    func slowReaderGetsEverything() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.killHard() }
+        // Eight snapshots of a 1 MB chat reach a client whose receive window is 4 KB and that does not read yet:
+        // the server's sends meet a full socket, and the rest must queue in order behind them.
+        let (_, socket) = try await stuckStream(on: server, agent: "agent1")
+        try await Task.sleep(for: .seconds(1))
+        let (text, closed) = socket.readUntilClosed(seconds: 6)
+        #expect(!closed)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        #expect(parts.first?.lowercased().contains("transfer-encoding: chunked") == true)
+        // The body, chunk by chunk: a size line in hex, that many bytes, CRLF; nothing left over.
+        var body = Array(text.utf8.dropFirst((parts.first?.utf8.count ?? 0) + 4))
+        var payload: [UInt8] = []
+        while !body.isEmpty {
+            let lineEnd = try #require(body.firstIndex(of: UInt8(ascii: "\r")), "a chunk without a size line")
+            let sizeLine = String(decoding: body[..<min(lineEnd, 16)], as: UTF8.self)
+            let size = try #require(lineEnd <= 8 ? Int(sizeLine, radix: 16) : nil, "a malformed chunk size line: \(sizeLine)…")
+            let whole = size > 0 && body.count >= lineEnd + 4 + size
+            try #require(whole, "a chunk cut short (\(body.count) bytes left, \(size) announced)")
+            let closed = body[lineEnd + 2 + size] == UInt8(ascii: "\r") && body[lineEnd + 3 + size] == UInt8(ascii: "\n")
+            try #require(closed, "a chunk of \(size) bytes not followed by CRLF")
+            payload += body[(lineEnd + 2)..<(lineEnd + 2 + size)]
+            body.removeFirst(lineEnd + 4 + size)
+        }
+        var parser = ServerSentEventParser()
+        parser.consume(payload)
+        var ids: [Int] = []
+        var snapshots = 0
+        while let event = parser.nextEvent() {
+            ids.append(Int(event.id ?? "") ?? -1)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any], "not JSON: \(event.data.prefix(80))")
+            if object["isDelta"] as? Bool == false, let lines = object["messagesAdded"] as? [Any] {
+                #expect(lines.count == 500)
+                snapshots += 1
+            }
+        }
+        #expect(ids == ids.sorted() && Set(ids).count == ids.count && !ids.contains(-1), "ids out of order: \(ids)")
+        #expect(snapshots == 8, "\(snapshots) of 8 details snapshots arrived whole")
     }
 
     @Test("silent sockets, half-sent heads and bodies, and idle keep-alive connections are closed; a quiet event stream is not")

@@ -67,7 +67,8 @@ extension ChangeFeed {
             for watch in (watchesByUser[userId] ?? [:]).values {
                 guard !watch.queues.isEmpty else { continue }
                 for subscriptionId in watch.queues.keys.sorted() {
-                    guard var queue = watch.queues[subscriptionId] else { continue }
+                    // Taken out while it changes, so its view is updated in place (not copied on write).
+                    guard var queue = watch.queues.removeValue(forKey: subscriptionId) else { continue }
                     var added: [QueueInteraction] = []
                     var changed: [QueueInteraction] = []
                     var removed: [String] = []

@@ -57,13 +57,13 @@ extension Mailbox {
     /// For the sink of stream `token`: hands every waiting message to `encode`, in order, and keeps them for
     /// replay. `encode` runs under the mailbox's lock (the core may be pushing meanwhile): it should only copy
     /// bytes. One lock per delivery in the usual case, and no array handed out (the queue keeps its storage).
-    public func take(for token: UInt64, encoding encode: (MailboxEntry) -> Void) -> Taken {
+    public func take(for token: UInt64, encoding encode: (borrowing MailboxEntry) -> Void) -> Taken {
         state.withLock { state in
             if state.streamOwner != token { return .end }
             if !state.queue.isEmpty {
-                for entry in state.queue { encode(entry) }
-                state.replay.append(contentsOf: state.queue)
+                for index in state.queue.indices { encode(state.queue[index]) }
                 let count = state.queue.count
+                state.replay.move(from: &state.queue)
                 // A burst's large queue is let go; a small one is kept for the next message.
                 if state.queue.capacity > Self.keptQueueCapacity {
                     state.queue = []

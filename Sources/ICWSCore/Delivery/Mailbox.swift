@@ -31,6 +31,9 @@ public struct OutboundMessage: Sendable {
 public struct MailboxEntry: Sendable {
     public let sequence: UInt64
     public let message: OutboundMessage
+
+    /// Fills a slot until an entry is moved in.
+    static let placeholder = MailboxEntry(sequence: 0, message: OutboundMessage(watch: .connection, isDelta: false, json: []))
 }
 
 /// One session's bounded message queue.

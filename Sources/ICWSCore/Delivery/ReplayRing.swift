@@ -31,6 +31,25 @@ struct ReplayRing {
         }
     }
 
+    /// Keeps `entries` by moving them in (no reference counting on their shared bytes, which other threads
+    /// are handing on meanwhile); `entries` is left holding what fell out of the ring, and placeholders.
+    mutating func move(from entries: inout [MailboxEntry]) {
+        guard capacity > 0 else {
+            if let last = entries.last { evictedThrough = last.sequence }
+            return
+        }
+        for index in entries.indices {
+            if storage.count < capacity {
+                storage.append(.placeholder)
+                swap(&storage[storage.count - 1], &entries[index])
+            } else {
+                evictedThrough = storage[head].sequence
+                swap(&storage[head], &entries[index])
+                head = (head + 1) % capacity
+            }
+        }
+    }
+
     /// The kept entries after `sequence`, oldest first.
     func entries(after sequence: UInt64) -> [MailboxEntry] {
         var result: [MailboxEntry] = []

@@ -392,7 +392,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// takes whatever the socket did not (a slow reader) and meets any error (and closes the channel).
     /// `bytes` should leave `chunkHeadroom` bytes before its reader index; it may be reused afterwards.
     func sendStream(_ bytes: inout ByteBuffer) {
-        guard let core, streamChunked else {
+        guard streamChunked else {
             context?.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
             handedToNIO = true
             return
@@ -407,6 +407,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if sent == bytes.readableBytes { return }
             if sent > 0 { bytes.moveReaderIndex(forwardBy: sent) }
         }
+        guard let core else { return }
         // The rest keeps the scratch buffer's storage; the next delivery's write then copies it (copy on write).
         nioHolds = true
         handedToNIO = true

@@ -168,7 +168,7 @@ final class EventStreams: Sendable {
     }
 
     /// One message's `id: <seq>\ndata: <json>\n\n`.
-    static func append(_ entry: MailboxEntry, to buffer: inout ByteBuffer) {
+    static func append(_ entry: borrowing MailboxEntry, to buffer: inout ByteBuffer) {
         buffer.writeStaticString("id: ")
         writeDecimal(entry.sequence, to: &buffer)
         buffer.writeStaticString("\ndata: ")
