@@ -55,6 +55,25 @@ struct ChangeFeedTests {
         #expect(other.mailbox.drain().isEmpty)
     }
 
+    @Test("subscription counts (the /metrics gauge) count each kind of watch across sessions")
+    func subscriptionCounts() throws {
+        let feed = ChangeFeed(directory: directory, features: FeatureVersions())
+        let state = try state(requested: true)
+        let agent = try session("agent1")
+        let supervisor = try session("supervisor1")
+        feed.add(agent)
+        feed.add(supervisor)
+        #expect(try feed.subscribe(sessionId: agent.id, to: .agentAssistance, queue: nil, state: state))
+        #expect(try feed.subscribe(sessionId: agent.id, to: .agentAssistanceDetails("a1"), queue: nil, state: state))
+        #expect(try feed.subscribe(sessionId: supervisor.id, to: .supervisorAssistance, queue: nil, state: state))
+        #expect(try feed.subscribe(sessionId: supervisor.id, to: .agentAssistance, queue: nil, state: state))
+        let counts = Dictionary(uniqueKeysWithValues: feed.subscriptionCounts())
+        #expect(counts == [
+            "agent-assistance": 2, "agent-assistance-details": 1, "supervisor-assistance": 1,
+            "supervisor-assistance-details": 0, "queues": 0, "user-statuses": 0,
+        ])
+    }
+
     @Test("a publication to many streams wakes them in batches while it queues, and each stream gets its delta once")
     func batchedWakes() throws {
         /// Records, when woken, how many of all the streams already had their delta queued.

@@ -241,21 +241,24 @@ final class ChangeFeed {
         first.wake(together: sinks)
     }
 
-    /// How many watches of each kind are open (for metrics).
+    /// How many watches of each kind are open (for metrics; asked once a second, so counted in locals rather
+    /// than a dictionary updated per watch).
     func subscriptionCounts() -> [(String, Int)] {
-        var counts: [String: Int] = [
-            "agent-assistance": 0, "agent-assistance-details": 0, "supervisor-assistance": 0,
-            "supervisor-assistance-details": 0, "queues": 0, "user-statuses": 0,
-        ]
+        var agent = 0, agentDetails = 0, supervisor = 0, supervisorDetails = 0, queues = 0, statuses = 0
         for watch in watches.values {
-            if watch.agentList != nil { counts["agent-assistance", default: 0] += 1 }
-            counts["agent-assistance-details", default: 0] += watch.details[.agent]?.count ?? 0
-            if watch.supervisorList != nil { counts["supervisor-assistance", default: 0] += 1 }
-            counts["supervisor-assistance-details", default: 0] += watch.details[.supervisor]?.count ?? 0
-            counts["queues", default: 0] += watch.queues.count
-            if watch.statuses != nil { counts["user-statuses", default: 0] += 1 }
+            if watch.agentList != nil { agent += 1 }
+            if !watch.details.isEmpty {
+                agentDetails += watch.details[.agent]?.count ?? 0
+                supervisorDetails += watch.details[.supervisor]?.count ?? 0
+            }
+            if watch.supervisorList != nil { supervisor += 1 }
+            queues += watch.queues.count
+            if watch.statuses != nil { statuses += 1 }
         }
-        return counts.sorted { $0.key < $1.key }
+        return [
+            ("agent-assistance", agent), ("agent-assistance-details", agentDetails), ("queues", queues),
+            ("supervisor-assistance", supervisor), ("supervisor-assistance-details", supervisorDetails), ("user-statuses", statuses),
+        ]
     }
 
     func encode<T: Encodable>(_ value: T) -> [UInt8] {

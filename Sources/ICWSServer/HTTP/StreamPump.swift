@@ -13,6 +13,8 @@ import NIOHTTP1
 /// when the socket drains, and closes the connection if it never does.
 final class StreamPump: StreamSink, @unchecked Sendable {
     let eventLoop: any EventLoop
+    /// The event loop's identity, for grouping wakes without touching the loop.
+    let loopID: ObjectIdentifier
     private let mailbox: Mailbox
     private let token: UInt64
     private let delivered: Counter
@@ -26,6 +28,7 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     /// Made on the connection's event loop; `onFinish` runs there once, when the stream ends.
     init(connection: ConnectionGuard, mailbox: Mailbox, token: UInt64, delivered: Counter, onFinish: @escaping () -> Void) {
         self.eventLoop = connection.eventLoop
+        self.loopID = ObjectIdentifier(connection.eventLoop)
         self.connection = connection
         self.mailbox = mailbox
         self.token = token
@@ -46,19 +49,19 @@ final class StreamPump: StreamSink, @unchecked Sendable {
 
     func wake(together sinks: [any StreamSink]) {
         // Few event loops: a list compared by identity (no hashing per stream).
-        var groups: [(loop: any EventLoop, pumps: [StreamPump])] = []
+        var groups: [(id: ObjectIdentifier, loop: any EventLoop, pumps: [StreamPump])] = []
         for sink in sinks {
             guard let pump = sink as? StreamPump else {
                 sink.wake()
                 continue
             }
-            if let index = groups.firstIndex(where: { $0.loop === pump.eventLoop }) {
+            if let index = groups.firstIndex(where: { $0.id == pump.loopID }) {
                 groups[index].pumps.append(pump)
             } else {
-                groups.append((pump.eventLoop, [pump]))
+                groups.append((pump.loopID, pump.eventLoop, [pump]))
             }
         }
-        for (loop, pumps) in groups {
+        for (_, loop, pumps) in groups {
             loop.execute { [delivered] in
                 var count = 0
                 for pump in pumps { count += pump.pump() }
