@@ -186,9 +186,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// per stream and write are a load.
     private(set) var isOpen = false
     private(set) var isWritable = true
-    /// The channel's core, where an event stream's framed chunks are written: what the pipeline's head would
-    /// do with them, without walking the pipeline per write (no outbound handler but NIO's HTTP encoder, which
-    /// these chunks skip, stands between).
+    /// The channel's core, where an event stream's framed chunks go when the socket did not take them: what
+    /// the pipeline's head would do with them, without walking the pipeline (no outbound handler but NIO's
+    /// HTTP encoder, which these chunks skip, stands between).
     private var core: (any ChannelCore)?
     /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
     private var streamChunked = false

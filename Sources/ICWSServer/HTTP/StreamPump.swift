@@ -83,19 +83,26 @@ final class StreamPump: StreamSink, @unchecked Sendable {
             return 0
         }
         var count = 0
-        let scratch = self.scratch
+        // The loop's buffer, held in a local while this stream writes (one access to the shared object, not one
+        // per write into it).
+        var buffer = ByteBuffer()
+        swap(&buffer, &scratch.buffer)
+        defer {
+            // A large snapshot's room is not kept for the loop's small deliveries.
+            if buffer.capacity <= Self.keptScratchBytes { swap(&buffer, &scratch.buffer) }
+        }
         loop: while connection.isWritable {
-            scratch.buffer.clear(minimumCapacity: 1_024)
-            scratch.buffer.moveWriterIndex(to: ConnectionGuard.chunkHeadroom)
-            scratch.buffer.moveReaderIndex(to: ConnectionGuard.chunkHeadroom)
-            switch mailbox.take(for: token, encoding: { EventStreams.append($0, to: &scratch.buffer) }) {
+            buffer.clear(minimumCapacity: 1_024)
+            buffer.moveWriterIndex(to: ConnectionGuard.chunkHeadroom)
+            buffer.moveReaderIndex(to: ConnectionGuard.chunkHeadroom)
+            switch mailbox.take(for: token, encoding: { EventStreams.append($0, to: &buffer) }) {
             case .messages(let taken, let more):
-                connection.sendStream(&scratch.buffer)
+                connection.sendStream(&buffer)
                 count += taken
                 if !more { break loop }
             case .ping:
-                scratch.buffer.writeStaticString(":ping\n\n")
-                connection.sendStream(&scratch.buffer)
+                buffer.writeStaticString(":ping\n\n")
+                connection.sendStream(&buffer)
             case .end:
                 connection.flushStream()
                 finish()
@@ -105,8 +112,6 @@ final class StreamPump: StreamSink, @unchecked Sendable {
             }
         }
         connection.flushStream()
-        // A large snapshot's room is not kept for the loop's small deliveries.
-        if scratch.buffer.capacity > Self.keptScratchBytes { scratch.buffer = ByteBuffer() }
         return count
     }
 
