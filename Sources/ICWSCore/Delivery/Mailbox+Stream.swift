@@ -118,9 +118,10 @@ extension Mailbox {
     private static func nextEvent(_ state: inout State, token: UInt64, replayCapacity: Int) -> StreamEvent? {
         if state.streamOwner != token { return .end }
         if !state.queue.isEmpty {
-            var entries: [MailboxEntry] = []
-            swap(&entries, &state.queue)
-            state.replay.append(contentsOf: entries)
+            // The stream writes `entries`; the ring takes the queue's own copy of them.
+            let entries = state.queue
+            state.replay.move(from: &state.queue)
+            state.queue = []
             return .messages(entries)
         }
         if state.closure != nil { return .end }

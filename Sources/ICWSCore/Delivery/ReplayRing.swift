@@ -15,22 +15,6 @@ struct ReplayRing {
 
     var count: Int { storage.count }
 
-    mutating func append(contentsOf entries: [MailboxEntry]) {
-        guard capacity > 0 else {
-            if let last = entries.last { evictedThrough = last.sequence }
-            return
-        }
-        for entry in entries {
-            if storage.count < capacity {
-                storage.append(entry)
-            } else {
-                evictedThrough = storage[head].sequence
-                storage[head] = entry
-                head = (head + 1) % capacity
-            }
-        }
-    }
-
     /// Keeps `entries` by moving them in (no reference counting on their shared bytes, which other threads
     /// are handing on meanwhile); `entries` is left holding what fell out of the ring, and placeholders.
     mutating func move(from entries: inout [MailboxEntry]) {
