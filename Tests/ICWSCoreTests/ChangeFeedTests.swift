@@ -77,12 +77,13 @@ struct ChangeFeedTests {
     @Test("a publication to many streams wakes them in batches while it queues, and each stream gets its delta once")
     func batchedWakes() throws {
         /// Records, when woken, how many of all the streams already had their delta queued.
-        final class Sink: StreamSink, @unchecked Sendable {
+        final class Sink: StreamSink, StreamWakeGroup, @unchecked Sendable {
             let mailboxes: [Mailbox]
             var wokenWhenQueued: [Int] = []
             init(mailboxes: [Mailbox]) { self.mailboxes = mailboxes }
             func wake() { wokenWhenQueued.append(mailboxes.filter { $0.count > 0 }.count) }
-            func wake(together sinks: [any StreamSink]) { for sink in sinks { sink.wake() } }
+            var wakeGroup: any StreamWakeGroup { self }
+            func wake(_ mailboxes: [Mailbox]) { for mailbox in mailboxes { mailbox.installedSink?.wake() } }
         }
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())
         var state = try state(requested: false)

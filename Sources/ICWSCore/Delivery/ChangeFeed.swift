@@ -21,8 +21,9 @@ final class ChangeFeed {
     /// Since when users who never set a status are in the initial one (the node's start).
     var statusSince = Date()
 
-    /// Stream sinks to wake once the current publication is queued everywhere (one job per event loop).
-    private var pendingWakes: [any StreamSink] = []
+    /// Mailboxes whose stream sinks to wake once the current publication is queued everywhere (one job per
+    /// event loop).
+    private var pendingWakes = StreamWakes()
     /// Messages queued since the last `wakeStreams()`, counted into `queuedCounter` there (once per publication).
     private var queuedSinceWake = 0
 
@@ -235,10 +236,7 @@ final class ChangeFeed {
             queuedCounter.increment(by: queuedSinceWake)
             queuedSinceWake = 0
         }
-        guard let first = pendingWakes.first else { return }
-        let sinks = pendingWakes
-        pendingWakes.removeAll(keepingCapacity: true)
-        first.wake(together: sinks)
+        pendingWakes.wakeAll()
     }
 
     /// How many watches of each kind are open (for metrics; asked once a second, so counted in locals rather

@@ -31,9 +31,10 @@ extension Mailbox {
     /// Makes `sink` the way stream `token` is told about work (instead of `nextStreamEvent`); false when a
     /// newer stream took the mailbox meanwhile. The sink is woken at once if something waits.
     public func install(_ sink: any StreamSink, for token: UInt64) -> Bool {
+        let group = sink.wakeGroup
         let (installed, wakeNow) = state.withLock { state -> (Bool, Bool) in
             guard state.streamOwner == token else { return (false, false) }
-            state.sink = (token, sink)
+            state.sink = (token, sink, group)
             state.sinkWoken = true
             return (true, true)
         }
@@ -56,20 +57,12 @@ extension Mailbox {
 
     /// For the sink of stream `token`: hands every waiting message to `encode`, in order, and keeps them for
     /// replay. `encode` runs under the mailbox's lock (the core may be pushing meanwhile): it should only copy
-    /// bytes. One lock per delivery in the usual case, and no array handed out (the queue keeps its storage).
+    /// bytes. One lock per delivery in the usual case, and no array handed out (a single message waits inline).
     public func take(for token: UInt64, encoding encode: (borrowing MailboxEntry) -> Void) -> Taken {
         state.withLock { state in
             if state.streamOwner != token { return .end }
             if !state.queue.isEmpty {
-                for index in state.queue.indices { encode(state.queue[index]) }
-                let count = state.queue.count
-                state.replay.move(from: &state.queue)
-                // A burst's large queue is let go; a small one is kept for the next message.
-                if state.queue.capacity > Self.keptQueueCapacity {
-                    state.queue = []
-                } else {
-                    state.queue.removeAll(keepingCapacity: true)
-                }
+                let count = state.queue.moveAll(into: &state.replay, visiting: encode)
                 let more = state.closure != nil || state.pingRequested
                 if !more, state.sink?.owner == token { state.sinkWoken = false }
                 return .messages(count, more: more)
@@ -83,9 +76,6 @@ extension Mailbox {
             return .nothing
         }
     }
-
-    /// The queue's storage kept between deliveries, in messages.
-    static let keptQueueCapacity = 16
 
     /// Ends the stream `token` (its client went away); queued messages stay for the next reader.
     public func detachStream(_ token: UInt64) {
@@ -105,13 +95,18 @@ extension Mailbox {
 
     /// Asks the waiting stream to write a keep-alive; a sink to wake is appended to `wakes` (woken together by
     /// the caller, one job per event loop) instead.
-    public func requestPing(wakes: inout [any StreamSink]) {
+    public func requestPing(wakes: inout StreamWakes) {
         let wake = state.withLock { state -> Wake in
             state.pingRequested = true
-            return state.signal()
+            return state.signal(grouped: true)
         }
         wake.continuation?.resume()
-        if let sink = wake.sink { wakes.append(sink) }
+        if let group = wake.group { wakes.add(self, group: group) }
+    }
+
+    /// The sink installed for the current stream, if any: what a `StreamWakeGroup` wakes.
+    public var installedSink: (any StreamSink)? {
+        state.withLock { $0.sink?.sink }
     }
 
     /// What stream `token` should do now, if anything (under the lock).
@@ -119,9 +114,8 @@ extension Mailbox {
         if state.streamOwner != token { return .end }
         if !state.queue.isEmpty {
             // The stream writes `entries`; the ring takes the queue's own copy of them.
-            let entries = state.queue
-            state.replay.move(from: &state.queue)
-            state.queue = []
+            var entries: [MailboxEntry] = []
+            _ = state.queue.moveAll(into: &state.replay) { entries.append(copy $0) }
             return .messages(entries)
         }
         if state.closure != nil { return .end }

@@ -54,30 +54,31 @@ public final class Mailbox: Sendable {
         public let reason: String
     }
 
+    // What a delivery touches comes first: pushed by the core's thread, taken on an event loop.
     struct State {
-        var queue: [MailboxEntry] = []
+        var queue = EntryQueue()
         var nextSequence: UInt64 = 1
-        var replay: ReplayRing
-        var closure: Closure?
         /// The stream that currently owns delivery; a newer stream takes over.
         var streamOwner: UInt64 = 0
-        var waiter: (owner: UInt64, continuation: CheckedContinuation<Void, Never>)?
-        /// The attached stream's sink (the server's way), and whether it was woken and has not yet taken all.
-        var sink: (owner: UInt64, sink: any StreamSink)?
+        /// The attached stream's sink (the server's way) and its wake group, and whether it was woken and has
+        /// not yet taken all.
+        var sink: (owner: UInt64, sink: any StreamSink, group: any StreamWakeGroup)?
         var sinkWoken = false
         var pingRequested = false
+        var closure: Closure?
+        var waiter: (owner: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var replay: ReplayRing
 
-        /// Whom to tell that there is work: the waiting task, or the sink unless it is already woken.
-        mutating func signal() -> Wake {
-            if let waiter {
-                self.waiter = nil
-                return Wake(continuation: waiter.continuation)
+        /// Whom to tell that there is work: the waiting task, or the sink unless it is already woken. With
+        /// `grouped`, the sink's group is named instead of the sink (a fan-out touches no sink).
+        mutating func signal(grouped: Bool = false) -> Wake {
+            if let continuation = waiter?.continuation {
+                waiter = nil
+                return Wake(continuation: continuation)
             }
-            if let sink, !sinkWoken {
-                sinkWoken = true
-                return Wake(sink: sink.sink)
-            }
-            return Wake()
+            guard sink != nil, !sinkWoken else { return Wake() }
+            sinkWoken = true
+            return grouped ? Wake(group: sink?.group) : Wake(sink: sink?.sink)
         }
     }
 
@@ -85,6 +86,7 @@ public final class Mailbox: Sendable {
     struct Wake {
         var continuation: CheckedContinuation<Void, Never>?
         var sink: (any StreamSink)?
+        var group: (any StreamWakeGroup)?
 
         func fire() {
             continuation?.resume()
@@ -107,23 +109,23 @@ public final class Mailbox: Sendable {
     /// Queues a message unless full or closed.
     @discardableResult
     public func push(_ message: OutboundMessage) -> PushResult {
-        var sinks: [any StreamSink] = []
-        let result = push(message, wakes: &sinks)
-        for sink in sinks { sink.wake() }
+        var wakes = StreamWakes()
+        let result = push(message, wakes: &wakes)
+        wakes.wakeAll()
         return result
     }
 
-    /// Queues a message; a sink to wake is appended to `wakes` (woken together by the caller) instead.
-    func push(_ message: OutboundMessage, wakes: inout [any StreamSink]) -> PushResult {
+    /// Queues a message; a sink to wake is added to `wakes` (woken together by the caller) instead.
+    func push(_ message: OutboundMessage, wakes: inout StreamWakes) -> PushResult {
         let (result, wake) = state.withLock { state -> (PushResult, Wake) in
             if state.closure != nil { return (.closed, Wake()) }
             if state.queue.count >= capacity { return (.full, Wake()) }
             state.queue.append(MailboxEntry(sequence: state.nextSequence, message: message))
             state.nextSequence += 1
-            return (.queued, state.signal())
+            return (.queued, state.signal(grouped: true))
         }
         wake.continuation?.resume()
-        if let sink = wake.sink { wakes.append(sink) }
+        if let group = wake.group { wakes.add(self, group: group) }
         return result
     }
 
@@ -159,11 +161,7 @@ public final class Mailbox: Sendable {
 
     /// Takes every queued message (the destructive short poll).
     public func drain() -> [MailboxEntry] {
-        state.withLock { state in
-            let entries = state.queue
-            state.queue.removeAll(keepingCapacity: true)
-            return entries
-        }
+        state.withLock { $0.queue.takeAll() }
     }
 
     /// How many messages wait.

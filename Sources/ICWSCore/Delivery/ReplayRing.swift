@@ -15,22 +15,28 @@ struct ReplayRing {
 
     var count: Int { storage.count }
 
-    /// Keeps `entries` by moving them in (no reference counting on their shared bytes, which other threads
-    /// are handing on meanwhile); `entries` is left holding what fell out of the ring, and placeholders.
-    mutating func move(from entries: inout [MailboxEntry]) {
+    /// Keeps `entry`; once the ring is full, the oldest entry falls out.
+    mutating func append(_ entry: consuming MailboxEntry) {
         guard capacity > 0 else {
-            if let last = entries.last { evictedThrough = last.sequence }
+            evictedThrough = entry.sequence
             return
         }
+        if storage.count < capacity {
+            storage.append(entry)
+        } else {
+            evictedThrough = storage[head].sequence
+            storage[head] = entry
+            head = (head + 1) % capacity
+        }
+    }
+
+    /// Keeps `entries` by moving them in (no reference counting on their shared bytes, which other threads
+    /// are handing on meanwhile); `entries` is left holding placeholders.
+    mutating func move(from entries: inout [MailboxEntry]) {
         for index in entries.indices {
-            if storage.count < capacity {
-                storage.append(.placeholder)
-                swap(&storage[storage.count - 1], &entries[index])
-            } else {
-                evictedThrough = storage[head].sequence
-                swap(&storage[head], &entries[index])
-                head = (head + 1) % capacity
-            }
+            var entry = MailboxEntry.placeholder
+            swap(&entry, &entries[index])
+            append(entry)
         }
     }
 

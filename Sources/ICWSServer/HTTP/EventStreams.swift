@@ -64,9 +64,9 @@ final class EventStreams: Sendable {
 
     /// Asks every open stream to write `:ping`.
     func pingAll() {
-        var sinks: [any StreamSink] = []
-        for session in sessions { session.mailbox.requestPing(wakes: &sinks) }
-        sinks.first?.wake(together: sinks)
+        var wakes = StreamWakes()
+        for session in sessions { session.mailbox.requestPing(wakes: &wakes) }
+        wakes.wakeAll()
     }
 
     func stream(for session: Session, request: Request, context: ICWSRequestContext) -> Response {

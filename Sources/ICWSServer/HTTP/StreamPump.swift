@@ -6,18 +6,18 @@ import NIOHTTP1
 
 /// Writes one event stream from its connection's event loop: the mailbox wakes it when messages, a ping or
 /// the end wait, and it writes them straight into the channel (through `ConnectionGuard`). No task waits per
-/// stream, and a fan-out to many streams is one job per event loop (`wake(together:)`).
+/// stream, and a fan-out to many streams is one job per event loop (`PumpWakeGroup`).
 ///
 /// While the socket cannot take more (the client reads slowly or not at all), the pump stops taking: the
 /// messages wait in the mailbox, where a full queue collapses into snapshots; `ConnectionGuard` pumps again
 /// when the socket drains, and closes the connection if it never does.
 final class StreamPump: StreamSink, @unchecked Sendable {
     let eventLoop: any EventLoop
-    /// The event loop's identity, for grouping wakes without touching the loop.
-    let loopID: ObjectIdentifier
+    /// Wakes the loop's pumps together.
+    let wakeGroup: any StreamWakeGroup
     private let mailbox: Mailbox
     private let token: UInt64
-    private let delivered: Counter
+    let delivered: Counter
     /// The event loop's buffer where a delivery is framed before it is sent.
     private let scratch: LoopScratch
     // Touched on `eventLoop` only.
@@ -28,7 +28,7 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     /// Made on the connection's event loop; `onFinish` runs there once, when the stream ends.
     init(connection: ConnectionGuard, mailbox: Mailbox, token: UInt64, delivered: Counter, onFinish: @escaping () -> Void) {
         self.eventLoop = connection.eventLoop
-        self.loopID = ObjectIdentifier(connection.eventLoop)
+        self.wakeGroup = PerLoop.value(for: connection.eventLoop) { PumpWakeGroup(eventLoop: connection.eventLoop) }
         self.connection = connection
         self.mailbox = mailbox
         self.token = token
@@ -45,29 +45,6 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     func pumpCounted() {
         let count = pump()
         if count > 0 { delivered.increment(by: count) }
-    }
-
-    func wake(together sinks: [any StreamSink]) {
-        // Few event loops: a list compared by identity (no hashing per stream).
-        var groups: [(id: ObjectIdentifier, loop: any EventLoop, pumps: [StreamPump])] = []
-        for sink in sinks {
-            guard let pump = sink as? StreamPump else {
-                sink.wake()
-                continue
-            }
-            if let index = groups.firstIndex(where: { $0.id == pump.loopID }) {
-                groups[index].pumps.append(pump)
-            } else {
-                groups.append((pump.loopID, pump.eventLoop, [pump]))
-            }
-        }
-        for (_, loop, pumps) in groups {
-            loop.execute { [delivered] in
-                var count = 0
-                for pump in pumps { count += pump.pump() }
-                if count > 0 { delivered.increment(by: count) }
-            }
-        }
     }
 
     /// On the event loop: writes what waits while the socket takes it; returns how many messages it wrote
@@ -128,5 +105,34 @@ final class StreamPump: StreamSink, @unchecked Sendable {
         let done = onFinish
         onFinish = nil
         done?()
+    }
+}
+
+/// The pumps of one event loop, woken together: one job on the loop per fan-out. The core names the mailboxes
+/// and the job finds each one's pump, so the core's thread never touches a pump (nor its reference count),
+/// which the event loop is using.
+final class PumpWakeGroup: StreamWakeGroup {
+    let eventLoop: any EventLoop
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func wake(_ mailboxes: [Mailbox]) {
+        eventLoop.execute {
+            var count = 0
+            var last: StreamPump?
+            for mailbox in mailboxes {
+                guard let sink = mailbox.installedSink else { continue }
+                guard let pump = sink as? StreamPump else {
+                    sink.wake()
+                    continue
+                }
+                count += pump.pump()
+                last = pump
+            }
+            // Counted once per job (the pumps of one server share the counter).
+            if count > 0 { last?.delivered.increment(by: count) }
+        }
     }
 }
