@@ -55,6 +55,44 @@ struct ChangeFeedTests {
         #expect(other.mailbox.drain().isEmpty)
     }
 
+    @Test("a queue watch gets a delta for each routed interaction until it is removed; a later watch of the same session gets them again")
+    func queueWatches() throws {
+        let feed = ChangeFeed(directory: directory, features: FeatureVersions())
+        let agent = try session("agent1")
+        let supervisor = try session("supervisor1")
+        feed.add(agent)
+        feed.add(supervisor)
+        var state = try state(requested: false)
+        let support = QueueId(queueType: 2, queueName: "Support")
+        func route() throws -> [[String: Any]] {
+            let change = try state.createInteraction(
+                workgroup: "Support", agent: "agent1", type: "call", remoteName: "x", at: now, directory: directory)
+            state.applyCommitted(change.events)
+            feed.publish(change.events, state: state)
+            return messages(supervisor.mailbox.drain())
+        }
+        #expect(try feed.subscribe(sessionId: supervisor.id, to: .queue("q"), queue: ([support], []), state: state))
+        feed.publish([], snapshots: [(supervisor.id, .queue("q"))], state: state)
+        #expect(messages(supervisor.mailbox.drain()).first?["isDelta"] as? Bool == false)
+        let added = try route()
+        #expect(added.count == 1)
+        #expect((added.first?["interactionsAdded"] as? [Any])?.count == 1)
+        // The agent's session watches no queue: nothing for it.
+        #expect(agent.mailbox.drain().isEmpty)
+
+        try feed.unsubscribe(sessionId: supervisor.id, from: .queue("q"))
+        #expect(try route().isEmpty, "a removed queue watch still got a delta")
+
+        #expect(try feed.subscribe(sessionId: supervisor.id, to: .queue("again"), queue: ([support], []), state: state))
+        feed.publish([], snapshots: [(supervisor.id, .queue("again"))], state: state)
+        _ = supervisor.mailbox.drain()
+        #expect((try route().first?["interactionsAdded"] as? [Any])?.count == 1)
+
+        feed.remove(supervisor, reason: "bye", shouldReconnect: false)
+        _ = supervisor.mailbox.drain()
+        #expect(try route().isEmpty)
+    }
+
     @Test("subscription counts (the /metrics gauge) count each kind of watch across sessions")
     func subscriptionCounts() throws {
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())

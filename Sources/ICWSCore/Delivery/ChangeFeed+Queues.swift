@@ -49,7 +49,8 @@ extension ChangeFeed {
         InteractionAttributes.values(of: interaction, names, directory: directory)
     }
 
-    func publishQueues(_ ids: [String], state: DomainState, memo: inout [AnyHashable: [UInt8]]) {
+    func publishQueues(_ ids: [String], state: DomainState, memo: inout [AnyHashable: SharedJSON]) {
+        guard !queueWatchersByUser.isEmpty else { return }
         let interactions = ids.compactMap { state.interactions[$0] }
         var users = Set<String>()
         for interaction in interactions {
@@ -64,8 +65,7 @@ extension ChangeFeed {
             }
         }
         for userId in users.sorted() {
-            for watch in (watchesByUser[userId] ?? [:]).values {
-                guard !watch.queues.isEmpty else { continue }
+            for watch in (queueWatchersByUser[userId] ?? [:]).values {
                 for subscriptionId in watch.queues.keys.sorted() {
                     // Taken out while it changes, so its view is updated in place (not copied on write).
                     guard var queue = watch.queues.removeValue(forKey: subscriptionId) else { continue }

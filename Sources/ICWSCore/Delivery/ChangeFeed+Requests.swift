@@ -20,7 +20,7 @@ extension ChangeFeed {
         var details: [OutboundMessage] = []
     }
 
-    func publishRequests(_ ids: [String], state: DomainState, memo: inout [AnyHashable: [UInt8]]) {
+    func publishRequests(_ ids: [String], state: DomainState, memo: inout [AnyHashable: SharedJSON]) {
         // One entry per session touched, in the order first touched.
         var slots: [ObjectIdentifier: Int] = [:]
         var pending: [(watch: SessionWatches, lists: PendingLists)] = []
@@ -34,8 +34,8 @@ extension ChangeFeed {
         // One request changed (the usual commit): each watch is visited once, so its messages go out at once,
         // encoded once per kind of change (and per user, for the supervisor's entry) instead of gathered.
         let direct = ids.count == 1
-        var agentAddedBytes: [UInt8]?
-        var agentRemovedBytes: [UInt8]?
+        var agentAddedBytes: SharedJSON?
+        var agentRemovedBytes: SharedJSON?
         for id in ids {
             guard let request = state.requests[id] else { continue }
             let supervisors = directory.workgroups[request.workgroup]?.supervisors ?? []
@@ -48,16 +48,14 @@ extension ChangeFeed {
                 let supervises = directory.supervises(userId, request.workgroup)
                 let entry = supervises && request.isActive ? supervisorEntry(request, for: userId) : nil
                 let entryView = entry.map { SupervisorEntryView(action: $0.action, state: $0.state) }
-                var supervisorBytes: (added: [UInt8]?, changed: [UInt8]?, removed: [UInt8]?)
+                var supervisorBytes: (added: SharedJSON?, changed: SharedJSON?, removed: SharedJSON?)
                 for watch in sessions.values {
                     // Worked out first, so the watch's entry in `pending` is looked up once, and only if it changed.
                     var agentChange: Bool?
-                    if let list = watch.agentList {
-                        if listed && !list.contains(id) {
-                            watch.agentList?.insert(id)
-                            agentChange = true
-                        } else if !listed && list.contains(id) {
-                            watch.agentList?.remove(id)
+                    if watch.agentList != nil {
+                        if listed {
+                            if watch.agentList?.insert(id).inserted == true { agentChange = true }
+                        } else if watch.agentList?.remove(id) != nil {
                             agentChange = false
                         }
                     }
@@ -65,17 +63,16 @@ extension ChangeFeed {
                     let agentDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .agent, watch: watch, memo: &memo)
                     let supervisorDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .supervisor, watch: watch, memo: &memo)
                     var supervisorChange: SupervisorListChange?
-                    if supervises, let known = watch.supervisorList {
-                        let had = known[id]
+                    // One lookup of the id in the watch's view, updated in place.
+                    if supervises, watch.supervisorList != nil {
                         if let entry, let entryView {
+                            let had = watch.supervisorList?.updateValue(entryView, forKey: id) ?? nil
                             if had == nil {
                                 supervisorChange = .added(entry)
                             } else if had != entryView {
                                 supervisorChange = .changed(entry)
                             }
-                            if had != entryView { watch.supervisorList?[id] = entryView }
-                        } else if had != nil {
-                            watch.supervisorList?[id] = nil
+                        } else if watch.supervisorList?.removeValue(forKey: id) != nil {
                             supervisorChange = .removed
                         }
                     }
@@ -89,7 +86,7 @@ extension ChangeFeed {
                         }
                         if let agentDetails { deliver(agentDetails, to: watch, state: state) }
                         if let supervisorDetails { deliver(supervisorDetails, to: watch, state: state) }
-                        let bytes: [UInt8]?
+                        let bytes: SharedJSON?
                         switch supervisorChange {
                         case .added(let entry)?:
                             bytes = cached(&supervisorBytes.added, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsAdded: [entry]) }
@@ -122,14 +119,14 @@ extension ChangeFeed {
         }
         // Sessions of the same user usually get the same delta: compare with the last one built (cheap when
         // the strings are shared) before hashing it into the memo.
-        var lastList: (AssistanceRequestListMessage, [UInt8])?
-        var lastSupervisor: (SupervisorAssistanceRequestMessage, [UInt8])?
+        var lastList: (AssistanceRequestListMessage, SharedJSON)?
+        var lastSupervisor: (SupervisorAssistanceRequestMessage, SharedJSON)?
         for (watch, lists) in pending {
             if !lists.agentAdded.isEmpty || !lists.agentRemoved.isEmpty {
                 let message = AssistanceRequestListMessage(
                     isDelta: true, requestsAdded: lists.agentAdded.isEmpty ? nil : lists.agentAdded,
                     requestsRemoved: lists.agentRemoved.isEmpty ? nil : lists.agentRemoved)
-                let bytes = lastList?.0 == message ? lastList?.1 ?? [] : encoded(message, memo: &memo)
+                let bytes = if let lastList, lastList.0 == message { lastList.1 } else { encoded(message, memo: &memo) }
                 lastList = (message, bytes)
                 deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: bytes), to: watch, state: state)
             }
@@ -140,7 +137,7 @@ extension ChangeFeed {
                     requestsAdded: lists.supervisorAdded.isEmpty ? nil : lists.supervisorAdded,
                     requestsChanged: lists.supervisorChanged.isEmpty ? nil : lists.supervisorChanged,
                     requestsRemoved: lists.supervisorRemoved.isEmpty ? nil : lists.supervisorRemoved)
-                let bytes = lastSupervisor?.0 == message ? lastSupervisor?.1 ?? [] : encoded(message, memo: &memo)
+                let bytes = if let lastSupervisor, lastSupervisor.0 == message { lastSupervisor.1 } else { encoded(message, memo: &memo) }
                 lastSupervisor = (message, bytes)
                 deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch, state: state)
             }
@@ -149,8 +146,8 @@ extension ChangeFeed {
 
     /// `slot`'s bytes, encoding `message()` (through the memo) the first time.
     private func cached<Message: Encodable & Hashable>(
-        _ slot: inout [UInt8]?, memo: inout [AnyHashable: [UInt8]], _ message: () -> Message
-    ) -> [UInt8] {
+        _ slot: inout SharedJSON?, memo: inout [AnyHashable: SharedJSON], _ message: () -> Message
+    ) -> SharedJSON {
         if let slot { return slot }
         // Users who see the same entry share its encoding through the memo.
         let bytes = encoded(message(), memo: &memo)
@@ -160,7 +157,7 @@ extension ChangeFeed {
 
     /// The delta of one details watch, or nil when it is not watched or nothing changed.
     private func detailsDelta(
-        _ request: AssistanceRequest, side: AssistanceSide, watch: SessionWatches, memo: inout [AnyHashable: [UInt8]]
+        _ request: AssistanceRequest, side: AssistanceSide, watch: SessionWatches, memo: inout [AnyHashable: SharedJSON]
     ) -> OutboundMessage? {
         // A watch still awaiting its snapshot gets that snapshot, which will include this change.
         guard case .showing(let known) = watch.details[side]?[request.id] else { return nil }

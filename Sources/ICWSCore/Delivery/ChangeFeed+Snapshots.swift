@@ -3,7 +3,7 @@ import ICWSModel
 
 extension ChangeFeed {
     /// A full (`isDelta:false`) message for one watch; resets the watch's view to it.
-    func snapshot(_ key: WatchKey, for watch: SessionWatches, state: DomainState, memo: inout [AnyHashable: [UInt8]]) -> OutboundMessage? {
+    func snapshot(_ key: WatchKey, for watch: SessionWatches, state: DomainState, memo: inout [AnyHashable: SharedJSON]) -> OutboundMessage? {
         switch key {
         case .agentAssistance:
             guard watch.agentList != nil else { return nil }

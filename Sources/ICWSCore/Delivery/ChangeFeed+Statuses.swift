@@ -41,7 +41,7 @@ extension ChangeFeed {
     }
 
     /// One delta per status watch that holds one of `userIds`, with only what changed.
-    func publishStatuses(_ userIds: [String], state: DomainState, memo: inout [AnyHashable: [UInt8]]) {
+    func publishStatuses(_ userIds: [String], state: DomainState, memo: inout [AnyHashable: SharedJSON]) {
         var bodies: [String: UserStatusBody] = [:]
         var watchers: [ObjectIdentifier: SessionWatches] = [:]
         for userId in userIds {

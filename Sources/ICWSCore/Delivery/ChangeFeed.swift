@@ -16,6 +16,10 @@ final class ChangeFeed {
     /// Each user's sessions, keyed by object identity (cheap to hash on the fan-out path).
     private(set) var watchesByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
 
+    /// The sessions with a queue watch, by user (a queue's change visits only these, not every session of
+    /// the users concerned).
+    private(set) var queueWatchersByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
+
     /// The status watches, by watched user id.
     var statusWatchers: [String: [ObjectIdentifier: SessionWatches]] = [:]
     /// Since when users who never set a status are in the initial one (the node's start).
@@ -55,6 +59,8 @@ final class ChangeFeed {
     func remove(_ session: Session, reason: String, shouldReconnect: Bool) {
         if let watch = watches.removeValue(forKey: session.id) {
             setStatusWatch(nil, on: watch)
+            watch.queues = [:]
+            indexQueueWatches(of: watch)
             watchesByUser[session.userId]?[ObjectIdentifier(watch)] = nil
             if watchesByUser[session.userId]?.isEmpty == true { watchesByUser[session.userId] = nil }
         }
@@ -103,6 +109,7 @@ final class ChangeFeed {
             let ids = queue?.ids ?? []
             for id in ids { try checkQueueAccess(id, userId: userId) }
             watch.queues[subscriptionId] = QueueWatch(queues: ids, attributeNames: queue?.attributes ?? [])
+            indexQueueWatches(of: watch)
         case .userStatuses:
             setStatusWatch(try statusWatch(statuses), on: watch)
         case .connection:
@@ -121,9 +128,22 @@ final class ChangeFeed {
         case .supervisorAssistance:
             try requireSupervisor(watch.userId)
             watch.supervisorList = nil
-        case .queue(let id): watch.queues[id] = nil
+        case .queue(let id):
+            watch.queues[id] = nil
+            indexQueueWatches(of: watch)
         case .userStatuses: setStatusWatch(nil, on: watch)
         case .connection: break
+        }
+    }
+
+    /// Keeps `queueWatchersByUser` in step with whether `watch` has queue watches.
+    private func indexQueueWatches(of watch: SessionWatches) {
+        let key = ObjectIdentifier(watch)
+        if watch.queues.isEmpty {
+            guard queueWatchersByUser[watch.userId]?.removeValue(forKey: key) != nil else { return }
+            if queueWatchersByUser[watch.userId]?.isEmpty == true { queueWatchersByUser[watch.userId] = nil }
+        } else {
+            queueWatchersByUser[watch.userId, default: [:]][key] = watch
         }
     }
 
@@ -139,7 +159,7 @@ final class ChangeFeed {
     /// watch for what the events touched.
     func publish(_ events: [DomainEvent], snapshots: [(sessionId: String, watch: WatchKey)] = [], state: DomainState) {
         defer { wakeStreams() }
-        var memo: [AnyHashable: [UInt8]] = [:]
+        var memo: [AnyHashable: SharedJSON] = [:]
         for (sessionId, key) in snapshots {
             guard let watch = watches[sessionId], let message = snapshot(key, for: watch, state: state, memo: &memo) else { continue }
             deliver(message, to: watch, state: state)
@@ -169,7 +189,7 @@ final class ChangeFeed {
     /// Sends every watch of every session a fresh snapshot (the store recovered, or the state was reloaded).
     func resnapshotAll(state: DomainState) {
         defer { wakeStreams() }
-        var memo: [AnyHashable: [UInt8]] = [:]
+        var memo: [AnyHashable: SharedJSON] = [:]
         for watch in watches.values where watch.isWatchingAnything {
             for key in watch.allKeys {
                 if let message = snapshot(key, for: watch, state: state, memo: &memo) { deliver(message, to: watch, state: state) }
@@ -181,7 +201,7 @@ final class ChangeFeed {
     func broadcast(_ message: AssistanceSubscriptionStateMessage, state: DomainState) {
         defer { wakeStreams() }
         guard features.supports("interactions", 10) else { return }
-        let json = encode(message)
+        let json = SharedJSON(encode(message))
         for watch in watches.values {
             let keys = watch.allKeys.filter {
                 switch $0 {
@@ -217,7 +237,7 @@ final class ChangeFeed {
             break
         case .full:
             coalescedCounter.increment()
-            var memo: [AnyHashable: [UInt8]] = [:]
+            var memo: [AnyHashable: SharedJSON] = [:]
             if let fresh = snapshot(message.watch, for: watch, state: state, memo: &memo), mailbox.collapse(message.watch, into: fresh) {
                 return
             }
@@ -264,9 +284,9 @@ final class ChangeFeed {
         (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
     }
 
-    func encoded<T: Encodable & Hashable>(_ value: T, memo: inout [AnyHashable: [UInt8]]) -> [UInt8] {
+    func encoded<T: Encodable & Hashable>(_ value: T, memo: inout [AnyHashable: SharedJSON]) -> SharedJSON {
         if let bytes = memo[AnyHashable(value)] { return bytes }
-        let bytes = encode(value)
+        let bytes = SharedJSON(encode(value))
         memo[AnyHashable(value)] = bytes
         return bytes
     }

@@ -14,16 +14,55 @@ public enum WatchKey: Hashable, Sendable {
     case connection
 }
 
+/// A message's JSON, encoded once and shared by every mailbox it goes to.
+///
+/// The bytes are kept in an allocation of their own, apart from this object's reference count: during a
+/// fan-out the core's thread counts a reference per mailbox while event loops copy the bytes out, and the two
+/// never touch the same cache line.
+public final class SharedJSON: @unchecked Sendable {
+    /// Immutable once made.
+    fileprivate let storage: UnsafeMutableRawBufferPointer
+
+    public init(_ bytes: [UInt8]) {
+        storage = .allocate(byteCount: bytes.count, alignment: 64)
+        bytes.withUnsafeBytes { storage.copyMemory(from: $0) }
+    }
+
+    deinit { storage.deallocate() }
+
+    public var bytes: [UInt8] { Array(storage) }
+}
+
 /// A message ready for the wire: its JSON encoded once.
-public struct OutboundMessage: Sendable {
+public struct OutboundMessage: @unchecked Sendable {
     public let watch: WatchKey
     public let isDelta: Bool
-    public let json: [UInt8]
+    /// Keeps the bytes alive.
+    public let shared: SharedJSON
+    /// `shared`'s bytes, read without touching `shared` itself (immutable, alive as long as `shared`).
+    private let storage: UnsafeRawBufferPointer
 
-    public init(watch: WatchKey, isDelta: Bool, json: [UInt8]) {
+    public init(watch: WatchKey, isDelta: Bool, json: SharedJSON) {
         self.watch = watch
         self.isDelta = isDelta
-        self.json = json
+        self.shared = json
+        self.storage = UnsafeRawBufferPointer(json.storage)
+    }
+
+    public init(watch: WatchKey, isDelta: Bool, json: [UInt8]) {
+        self.init(watch: watch, isDelta: isDelta, json: SharedJSON(json))
+    }
+
+    /// The JSON, copied (for polls and tests; a stream uses `withBytes`).
+    public var json: [UInt8] { Array(storage) }
+
+    /// How many bytes the JSON has.
+    public var byteCount: Int { storage.count }
+
+    /// Calls `body` with the JSON's bytes, valid only inside `body`.
+    @discardableResult
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(shared) { try body(storage) }
     }
 }
 

@@ -47,11 +47,11 @@ struct MessagingController {
         let entries = session.hasOpenStream ? [] : session.mailbox.drain()
         if !entries.isEmpty { polled.increment(by: entries.count) }
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(entries.reduce(2) { $0 + $1.message.json.count + 1 })
+        buffer.reserveCapacity(entries.reduce(2) { $0 + $1.message.byteCount + 1 })
         buffer.writeInteger(UInt8(ascii: "["))
         for (index, entry) in entries.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeBytes(entry.message.json)
+            entry.message.withBytes { buffer.writeBytes($0) }
         }
         buffer.writeInteger(UInt8(ascii: "]"))
         return ICWSResponse.json(bytes: buffer.readableBytesView)

@@ -162,7 +162,7 @@ final class EventStreams: Sendable {
     /// `id: <seq>\ndata: <json>\n\n` per message, no `event:` name.
     static func encode(_ entries: [MailboxEntry]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(entries.reduce(0) { $0 + $1.message.json.count + 32 })
+        buffer.reserveCapacity(entries.reduce(0) { $0 + $1.message.byteCount + 32 })
         for entry in entries { append(entry, to: &buffer) }
         return buffer
     }
@@ -172,7 +172,7 @@ final class EventStreams: Sendable {
         buffer.writeStaticString("id: ")
         writeDecimal(entry.sequence, to: &buffer)
         buffer.writeStaticString("\ndata: ")
-        buffer.writeBytes(entry.message.json)
+        entry.message.withBytes { buffer.writeBytes($0) }
         buffer.writeStaticString("\n\n")
     }
 }
