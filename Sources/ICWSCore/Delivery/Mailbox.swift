@@ -29,8 +29,6 @@ public final class SharedJSON: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
-
-    public var bytes: [UInt8] { Array(storage) }
 }
 
 /// A message ready for the wire: its JSON encoded once.
