@@ -123,11 +123,8 @@ final class PumpWakeGroup: StreamWakeGroup {
             var count = 0
             var last: StreamPump?
             for mailbox in mailboxes {
-                guard let sink = mailbox.installedSink else { continue }
-                guard let pump = sink as? StreamPump else {
-                    sink.wake()
-                    continue
-                }
+                // Only pumps are installed with this group; a mailbox whose stream ended meanwhile has none.
+                guard let pump = mailbox.installedSink as? StreamPump else { continue }
                 count += pump.pump()
                 last = pump
             }
