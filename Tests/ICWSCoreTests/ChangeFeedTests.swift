@@ -93,6 +93,85 @@ struct ChangeFeedTests {
         #expect(try route().isEmpty)
     }
 
+    @Test("a supervisor's sessions that show the same list share one view; a session that stops reading gets snapshots and the others still get every delta")
+    func sharedSupervisorViews() throws {
+        let feed = ChangeFeed(directory: directory, features: FeatureVersions())
+        func supervisorSession(capacity: Int) throws -> Session {
+            let user = try #require(directory.user("supervisor1"))
+            return Session(
+                id: SessionSecrets.sessionId(), user: user, csrfToken: "t", cookieValue: "c", language: "en-US",
+                applicationName: "tests", createdAt: now, mailbox: Mailbox(capacity: capacity))
+        }
+        let reading = try supervisorSession(capacity: 100)
+        // Holds two messages: it collapses into snapshots as soon as it falls behind.
+        let stalled = try supervisorSession(capacity: 2)
+        let late = try supervisorSession(capacity: 100)
+        var state = try state(requested: false)
+        let agent = try #require(directory.user("agent1"))
+        let supervisor = try #require(directory.user("supervisor1"))
+
+        /// What each session's client holds: assistance id to (state, action), from snapshots and deltas.
+        var held: [String: [String: [Int]]] = [:]
+        func read(_ session: Session) {
+            for message in messages(session.mailbox.drain()) {
+                func entries(_ key: String) -> [[String: Any]] { message[key] as? [[String: Any]] ?? [] }
+                if message["isDelta"] as? Bool == false { held[session.id] = [:] }
+                for entry in entries("requestsAdded") + entries("requestsChanged") {
+                    guard let id = entry["assistanceId"] as? String else { continue }
+                    held[session.id, default: [:]][id] = [entry["state"] as? Int ?? -1, entry["action"] as? Int ?? -1]
+                }
+                for id in message["requestsRemoved"] as? [String] ?? [] { held[session.id]?[id] = nil }
+            }
+        }
+        func subscribe(_ session: Session) throws {
+            feed.add(session)
+            #expect(try feed.subscribe(sessionId: session.id, to: .supervisorAssistance, queue: nil, state: state))
+            feed.publish([], snapshots: [(session.id, .supervisorAssistance)], state: state)
+            read(session)
+        }
+        func commit(_ events: [DomainEvent]) {
+            state.applyCommitted(events)
+            feed.publish(events, state: state)
+            read(reading)
+            read(late)
+        }
+        func newRequest() throws -> [DomainEvent] {
+            let interaction = try state.createInteraction(
+                workgroup: "Support", agent: "agent1", type: "call", remoteName: "x", at: now, directory: directory)
+            state.applyCommitted(interaction.events)
+            let request = try state.requestAssistance(by: agent, interactionId: interaction.result.id, text: "help", at: now)
+            return interaction.events + request.events
+        }
+
+        try subscribe(reading)
+        try subscribe(stalled)
+        #expect(try feed.watchesOf(reading.id).supervisorList === feed.watchesOf(stalled.id).supervisorList)
+        for _ in 0..<3 { commit(try newRequest()) }
+        try subscribe(late)
+        // Two requests in one publication (the gathered path), then a change and a removal.
+        let first = try newRequest()
+        state.applyCommitted(first)
+        let second = try newRequest()
+        state.applyCommitted(second)
+        feed.publish(first + second, state: state)
+        read(reading)
+        read(late)
+        commit(try state.supervisorAction(by: supervisor, assistanceId: "a2", action: .accepted, text: nil, at: now, directory: directory).events)
+        commit(try state.completeAssistance(by: agent, assistanceId: "a1").events)
+        read(stalled)
+
+        let fresh = try supervisorSession(capacity: 100)
+        try subscribe(fresh)
+        let truth = try #require(held[fresh.id])
+        #expect(truth.count == 4)
+        #expect(truth["a2"] == [AssistanceRequestState.accepted.rawValue, AssistanceParticipantAction.accepted.rawValue])
+        for session in [reading, stalled, late] {
+            #expect(held[session.id] == truth, "session \(session.id) holds \(held[session.id] ?? [:])")
+        }
+        // Those that kept reading still share the view with the session that subscribed last.
+        #expect(try feed.watchesOf(reading.id).supervisorList === feed.watchesOf(fresh.id).supervisorList)
+    }
+
     @Test("subscription counts (the /metrics gauge) count each kind of watch across sessions")
     func subscriptionCounts() throws {
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())

@@ -4,13 +4,6 @@ import ICWSModel
 extension ChangeFeed {
     // MARK: Deltas for requests
 
-    /// How one request changed in one supervisor-assistance watch.
-    private enum SupervisorListChange {
-        case added(SupervisorAssistanceRequest)
-        case changed(SupervisorAssistanceRequest)
-        case removed
-    }
-
     private struct PendingLists {
         var agentAdded: [String] = []
         var agentRemoved: [String] = []
@@ -49,6 +42,8 @@ extension ChangeFeed {
                 let entry = supervises && request.isActive ? supervisorEntry(request, for: userId) : nil
                 let entryView = entry.map { SupervisorEntryView(action: $0.action, state: $0.state) }
                 var supervisorBytes: (added: SharedJSON?, changed: SharedJSON?, removed: SharedJSON?)
+                visitStamp &+= 1
+                let stamp = visitStamp
                 for watch in sessions.values {
                     // Worked out first, so the watch's entry in `pending` is looked up once, and only if it changed.
                     var agentChange: Bool?
@@ -63,17 +58,24 @@ extension ChangeFeed {
                     let agentDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .agent, watch: watch, memo: &memo)
                     let supervisorDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .supervisor, watch: watch, memo: &memo)
                     var supervisorChange: SupervisorListChange?
-                    // One lookup of the id in the watch's view, updated in place.
-                    if supervises, watch.supervisorList != nil {
-                        if let entry, let entryView {
-                            let had = watch.supervisorList?.updateValue(entryView, forKey: id) ?? nil
-                            if had == nil {
-                                supervisorChange = .added(entry)
-                            } else if had != entryView {
-                                supervisorChange = .changed(entry)
+                    if supervises, let view = watch.supervisorList {
+                        if view.stamp == stamp {
+                            // Another watch holding this view was visited: the view is already up to date.
+                            supervisorChange = view.change
+                        } else {
+                            // One lookup of the id in the view, updated in place.
+                            if let entry, let entryView {
+                                let had = view.entries.updateValue(entryView, forKey: id)
+                                if had == nil {
+                                    supervisorChange = .added(entry)
+                                } else if had != entryView {
+                                    supervisorChange = .changed(entry)
+                                }
+                            } else if view.entries.removeValue(forKey: id) != nil {
+                                supervisorChange = .removed
                             }
-                        } else if watch.supervisorList?.removeValue(forKey: id) != nil {
-                            supervisorChange = .removed
+                            view.stamp = stamp
+                            view.change = supervisorChange
                         }
                     }
                     guard agentChange != nil || agentDetails != nil || supervisorDetails != nil || supervisorChange != nil else { continue }

@@ -26,7 +26,13 @@ extension ChangeFeed {
                 view[id] = SupervisorEntryView(action: entry.action, state: entry.state)
                 added.append(entry)
             }
-            watch.supervisorList = view
+            if let latest = supervisorViews[watch.userId], latest.entries == view {
+                watch.supervisorList = latest
+            } else {
+                let fresh = SupervisorListView(view)
+                supervisorViews[watch.userId] = fresh
+                watch.supervisorList = fresh
+            }
             let message = SupervisorAssistanceRequestMessage(isDelta: false, requestsAdded: added)
             return OutboundMessage(watch: key, isDelta: false, json: encoded(message, memo: &memo))
         case .queue(let subscriptionId):

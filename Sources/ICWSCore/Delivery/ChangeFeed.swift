@@ -20,6 +20,11 @@ final class ChangeFeed {
     /// the users concerned).
     private(set) var queueWatchersByUser: [String: [ObjectIdentifier: SessionWatches]] = [:]
 
+    /// Each user's latest supervisor-assistance view, which a snapshot that shows the same joins.
+    var supervisorViews: [String: SupervisorListView] = [:]
+    /// Counts the publication's steps (one per request and user), so that a shared view is updated once per step.
+    var visitStamp: UInt64 = 0
+
     /// The status watches, by watched user id.
     var statusWatchers: [String: [ObjectIdentifier: SessionWatches]] = [:]
     /// Since when users who never set a status are in the initial one (the node's start).
@@ -62,7 +67,10 @@ final class ChangeFeed {
             watch.queues = [:]
             indexQueueWatches(of: watch)
             watchesByUser[session.userId]?[ObjectIdentifier(watch)] = nil
-            if watchesByUser[session.userId]?.isEmpty == true { watchesByUser[session.userId] = nil }
+            if watchesByUser[session.userId]?.isEmpty == true {
+                watchesByUser[session.userId] = nil
+                supervisorViews[session.userId] = nil
+            }
         }
         let message = ConnectionStateChangeMessage(reason: reason, shouldReconnect: shouldReconnect)
         session.mailbox.close(reason: reason, lastMessage: OutboundMessage(watch: .connection, isDelta: false, json: encode(message)))
@@ -104,7 +112,7 @@ final class ChangeFeed {
             watch.details[side, default: [:]][id] = .awaitingSnapshot
         case .supervisorAssistance:
             try requireSupervisor(userId)
-            watch.supervisorList = [:]
+            watch.supervisorList = SupervisorListView()
         case .queue(let subscriptionId):
             let ids = queue?.ids ?? []
             for id in ids { try checkQueueAccess(id, userId: userId) }
@@ -226,7 +234,7 @@ final class ChangeFeed {
 
     /// Queues a message; when the mailbox is full, that watch's queued deltas collapse into a snapshot.
     func deliver(_ message: OutboundMessage, to watch: SessionWatches, state: DomainState) {
-        let mailbox = watch.session.mailbox
+        let mailbox = watch.mailbox
         switch mailbox.push(message, wakes: &pendingWakes) {
         case .queued:
             queuedSinceWake += 1

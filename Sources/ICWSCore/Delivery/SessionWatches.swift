@@ -21,6 +21,32 @@ struct SupervisorEntryView: Equatable {
     var state: AssistanceRequestState
 }
 
+/// How one request changed in a supervisor-assistance list view.
+enum SupervisorListChange {
+    case added(SupervisorAssistanceRequest)
+    case changed(SupervisorAssistanceRequest)
+    case removed
+}
+
+/// What the clients of one user's supervisor-assistance watches hold, shared by every such watch whose client
+/// holds the same: a publication then updates it once for all of them, and each watch takes the change from it.
+///
+/// Every holder is a watch of the same user, and a holder's client holds exactly `entries`: the view is changed
+/// in place only while each holder gets the matching delta (all of a user's watches are visited for each
+/// request that concerns the user). A snapshot joins the user's latest view when it holds the same, and
+/// otherwise starts a new one.
+final class SupervisorListView {
+    var entries: [String: SupervisorEntryView]
+    /// The publication step that last updated `entries` (`ChangeFeed.visitStamp`), and what changed then: a
+    /// holder visited in the same step takes that change instead of updating the view again.
+    var stamp: UInt64 = 0
+    var change: SupervisorListChange?
+
+    init(_ entries: [String: SupervisorEntryView] = [:]) {
+        self.entries = entries
+    }
+}
+
 /// A queue watch: which queues, which attributes, and what the client holds.
 struct QueueWatch {
     var queues: [QueueId]
@@ -66,10 +92,12 @@ extension WatchKey {
 /// One session's watches and, for each, the view its client holds.
 final class SessionWatches {
     let session: Session
+    /// `session.mailbox`, kept here so that a delivery touches no other object of the session.
+    let mailbox: Mailbox
     /// Ids the client holds in its agent-assistance list; nil when not watching.
     var agentList: Set<String>?
-    /// The supervisor-assistance list view; nil when not watching.
-    var supervisorList: [String: SupervisorEntryView]?
+    /// The supervisor-assistance list view, often shared with the user's other watches; nil when not watching.
+    var supervisorList: SupervisorListView?
     /// Details watches by side, then by assistance id.
     var details: [AssistanceSide: [String: DetailsWatch]] = [:]
     var queues: [String: QueueWatch] = [:]
@@ -77,6 +105,7 @@ final class SessionWatches {
 
     init(session: Session) {
         self.session = session
+        self.mailbox = session.mailbox
     }
 
     var userId: String { session.userId }
