@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Log lines on standard error, like swift-log's `StreamLogHandler`, but metadata is formatted only when
 /// a line is written: Hummingbird sets a request id on every request, and formatting it eagerly showed
@@ -32,6 +33,8 @@ struct StandardErrorLogHandler: LogHandler {
     /// Control characters (a newline in a user id, say) written as escapes, so that nothing a client sends
     /// can start a log line of its own.
     static func escaped(_ text: String) -> String {
+        // Most text is printable ASCII, where no character is a control but DEL: no scalar's category is looked up.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
         var result = ""
         for scalar in text.unicodeScalars {
@@ -57,13 +60,35 @@ struct StandardErrorLogHandler: LogHandler {
         let line = format == .json ? jsonLine(event, merged) : textLine(event, merged)
         Self.lock.lock()
         defer { Self.lock.unlock() }
-        FileHandle.standardError.write(Data(line.utf8))
+        var text = line
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(STDERR_FILENO, bytes.baseAddress?.advanced(by: offset), bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    // Standard error is gone or full: the line is dropped rather than the server stopped.
+                    break
+                }
+            }
+        }
     }
 
-    /// The time of a log line, e.g. `2026-12-03T07:27:38Z` (a format style, not a date formatter made per line:
-    /// making one costs more than the rest of a request).
+    /// The second of the last line and its text: lines of the same second share it.
+    private static let lastSecond = Mutex<(second: Int, text: String)>((0, ""))
+
+    /// The time of a log line, e.g. `2026-12-03T07:27:38Z`, formatted at most once a second.
     private static func now() -> String {
-        Date().formatted(.iso8601)
+        var time = time_t()
+        Foundation.time(&time)
+        let second = Int(time)
+        if let cached = lastSecond.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        let text = Date(timeIntervalSince1970: TimeInterval(second)).formatted(.iso8601)
+        lastSecond.withLock { $0 = (second, text) }
+        return text
     }
 
     private func textLine(_ event: LogEvent, _ merged: Logger.Metadata) -> String {
