@@ -194,6 +194,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var streamChunked = false
     /// The connection's socket, for an event stream's sends (nil when the channel does not expose it).
     private var socket: CInt?
+    /// Whether `socket` was looked up: by the first stream write that may go straight to it, since the lookup is
+    /// a dynamic cast that the many connections which never stream would pay for nothing.
+    private var socketLookedUp = false
     /// Whether NIO may still hold bytes of this connection not yet written (checked before sending past it).
     private var nioHolds = true
     /// Whether bytes were handed to NIO since the last flush.
@@ -226,7 +229,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         core = context.channel._channelCore
-        socket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
         isOpen = context.channel.isActive
         isWritable = context.channel.isWritable
         counted = true
@@ -240,6 +242,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = nil
         core = nil
         socket = nil
+        socketLookedUp = true
         isOpen = false
         streamPump?.finish()
         if counted {
@@ -401,6 +404,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if nioHolds, let context {
             // Until what NIO took is written, later bytes queue behind it.
             nioHolds = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 1) != 0
+            if !nioHolds && !socketLookedUp {
+                socketLookedUp = true
+                socket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+            }
         }
         if !nioHolds, let socket {
             let sent = bytes.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -451,6 +458,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
         socket = nil
+        socketLookedUp = true
         streamPump?.finish()
         context.fireChannelInactive()
     }
@@ -478,7 +486,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// The deadlines that apply now, each with the reason a connection past it is closed: the write stall,
     /// and the body's, the head's or the idle deadline, whichever phase the connection is in.
     private func pendingDeadlines() -> [(deadline: NIODeadline, reason: String)] {
-        var deadlines: [(NIODeadline, String)] = []
+        var deadlines: [(deadline: NIODeadline, reason: String)] = []
         if let unwritableSince { deadlines.append((unwritableSince + writeStall, "write_stall")) }
         if readingBody {
             deadlines.append((headAt + bodyTimeout, "body_timeout"))
