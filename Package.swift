@@ -103,6 +103,8 @@ let package = Package(
                 "ICWSServer", "ICWSCore", "ICWSStore", "ICWSPostgres", "ICWSClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
