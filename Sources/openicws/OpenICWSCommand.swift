@@ -23,8 +23,8 @@ struct OpenICWSCommand: AsyncParsableCommand {
 
     /// The server runs Swift's tasks and actors on NIO's event loops (the loops it serves from), set before
     /// anything else runs: a request's answer, the core and the streams then share two threads, and answering
-    /// wakes no thread of Swift's own pool (in `icws-bench center`: about a quarter less CPU per request, and
-    /// half the p99). The client commands keep Swift's pool.
+    /// wakes no thread of Swift's own pool (in `icws-bench center`: 10–27 % less CPU per request, see
+    /// docs/PERFORMANCE.md). The client commands keep Swift's pool.
     static func main() async {
         if (try? parseAsRoot(nil)) is Serve {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
