@@ -1,6 +1,6 @@
 import Foundation
+import ICWSServer
 import Logging
-import Synchronization
 
 /// Log lines on standard error, like swift-log's `StreamLogHandler`, but metadata is formatted only when
 /// a line is written: Hummingbird sets a request id on every request, and formatting it eagerly showed
@@ -77,19 +77,10 @@ struct StandardErrorLogHandler: LogHandler {
         }
     }
 
-    /// The second of the last line and its text: lines of the same second share it.
-    private static let lastSecond = Mutex<(second: Int, text: String)>((0, ""))
-
     /// The time of a log line, e.g. `2026-12-03T07:27:38Z`, formatted at most once a second.
-    private static func now() -> String {
-        var time = time_t()
-        Foundation.time(&time)
-        let second = Int(time)
-        if let cached = lastSecond.withLock({ $0.second == second ? $0.text : nil }) { return cached }
-        let text = Date(timeIntervalSince1970: TimeInterval(second)).formatted(.iso8601)
-        lastSecond.withLock { $0 = (second, text) }
-        return text
-    }
+    private static let time = PerSecondText { Date(timeIntervalSince1970: TimeInterval($0)).formatted(.iso8601) }
+
+    private static func now() -> String { time.now }
 
     private func textLine(_ event: LogEvent, _ merged: Logger.Metadata) -> String {
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.escaped("\($0.value)"))" }.joined(separator: " ")

@@ -9,11 +9,11 @@ struct ChangeFeedTests {
     let directory = Directory.demo()
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func session(_ userId: String) throws -> Session {
+    func session(_ userId: String, capacity: Int = 100) throws -> Session {
         let user = try #require(directory.user(userId))
         return Session(
             id: SessionSecrets.sessionId(), user: user, csrfToken: "t", cookieValue: "c", language: "en-US",
-            applicationName: "tests", createdAt: now, mailbox: Mailbox(capacity: 100))
+            applicationName: "tests", createdAt: now, mailbox: Mailbox(capacity: capacity))
     }
 
     /// A state with agent1's interaction and, when `requested`, its request a1.
@@ -96,16 +96,10 @@ struct ChangeFeedTests {
     @Test("a supervisor's sessions that show the same list share one view; a session that stops reading gets snapshots and the others still get every delta")
     func sharedSupervisorViews() throws {
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())
-        func supervisorSession(capacity: Int) throws -> Session {
-            let user = try #require(directory.user("supervisor1"))
-            return Session(
-                id: SessionSecrets.sessionId(), user: user, csrfToken: "t", cookieValue: "c", language: "en-US",
-                applicationName: "tests", createdAt: now, mailbox: Mailbox(capacity: capacity))
-        }
-        let reading = try supervisorSession(capacity: 100)
+        let reading = try session("supervisor1")
         // Holds two messages: it collapses into snapshots as soon as it falls behind.
-        let stalled = try supervisorSession(capacity: 2)
-        let late = try supervisorSession(capacity: 100)
+        let stalled = try session("supervisor1", capacity: 2)
+        let late = try session("supervisor1")
         var state = try state(requested: false)
         let agent = try #require(directory.user("agent1"))
         let supervisor = try #require(directory.user("supervisor1"))
@@ -160,7 +154,7 @@ struct ChangeFeedTests {
         commit(try state.completeAssistance(by: agent, assistanceId: "a1").events)
         read(stalled)
 
-        let fresh = try supervisorSession(capacity: 100)
+        let fresh = try session("supervisor1")
         try subscribe(fresh)
         let truth = try #require(held[fresh.id])
         #expect(truth.count == 4)

@@ -254,23 +254,41 @@ struct ChannelResponseWriter<Responder: HTTPResponder>: ResponseBodyWriter, Send
     }
 }
 
-/// The `Date` header's value (RFC 9110's IMF-fixdate), made at most once a second.
-enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((0, ""))
+/// A text that depends only on the current second (the `Date` header, a log line's time): made at most once a
+/// second, and shared by everything that asks within it.
+public final class PerSecondText: Sendable {
+    private let make: @Sendable (time_t) -> String
+    private let cache = Mutex<(second: Int, text: String)>((-1, ""))
 
-    static var now: String {
+    /// `make` turns a second since 1970 into the text.
+    public init(_ make: @escaping @Sendable (time_t) -> String) {
+        self.make = make
+    }
+
+    /// The text for the current second.
+    public var now: String {
         var time = time_t()
         Foundation.time(&time)
         let second = Int(time)
         if let cached = cache.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        let text = make(time)
+        cache.withLock { $0 = (second, text) }
+        return text
+    }
+}
+
+/// The `Date` header's value (RFC 9110's IMF-fixdate).
+enum HTTPDate {
+    private static let text = PerSecondText { time in
+        var time = time
         var parts = tm()
         gmtime_r(&time, &parts)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
-        cache.withLock { $0 = (second, text) }
-        return text
     }
+
+    static var now: String { text.now }
 }
