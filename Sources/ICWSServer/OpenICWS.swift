@@ -6,6 +6,7 @@ import ICWSStore
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The whole server: the domain, the sessions, the streams and the HTTP application around them.
@@ -86,7 +87,8 @@ public struct OpenICWS: Sendable {
     /// The HTTP application, with the commit pipeline and the session upkeep (expiry, pings, store probe,
     /// node heartbeat) as services. The pipeline is added first, so it stops last: in-flight writes commit.
     public func buildApplication() -> some ApplicationProtocol {
-        let counter = ConnectionCounter(policy: configuration.connections)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let counter = ConnectionCounter(policy: configuration.connections, group: group)
         let responder = buildRouter().buildResponder()
         var app = Application(
             responder: responder,
@@ -94,8 +96,10 @@ public struct OpenICWS: Sendable {
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "OpenICWS", backlog: 1_024,
                 // Past the cap plus the reserve, connections wait in the kernel's backlog: no descriptor is spent.
-                availableConnectionsDelegate: MaximumAvailableConnections(
-                    counter.maxConnections + configuration.connections.reserve, logger: logger)),
+                availableConnectionsDelegate: BalancedAvailableConnections(
+                    limit: MaximumAvailableConnections(counter.maxConnections + configuration.connections.reserve, logger: logger),
+                    balancer: counter.balancer)),
+            eventLoopGroupProvider: .shared(group),
             logger: logger)
         // Stopped in reverse: the server, then the answers still being made, then the upkeep, then the pipeline.
         app.addServices(

@@ -54,6 +54,7 @@ public enum ICWSMetrics {
         "openicws_sse_streams": "Open server-sent event streams.",
         "openicws_subscriptions": "Watches held by sessions, by kind.",
         "openicws_connections": "Open TCP connections.",
+        "openicws_event_loop_connections": "Open TCP connections on each event loop (new ones go to the loop with the fewest).",
         "openicws_connections_closed_total": "Connections the server closed, by reason (timeouts, write stall, over the cap, malformed request, abandoned stream).",
         "openicws_limit": "The limits in force, by name.",
         "openicws_limit_refusals_total": "Requests refused because a per-user limit was reached, by limit.",

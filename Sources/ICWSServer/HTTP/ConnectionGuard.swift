@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOPosix
 import Synchronization
 
 /// How long a connection may take, and how many there may be. Every value is a flag of `openicws serve`.
@@ -68,9 +69,12 @@ final class ConnectionCounter: Sendable {
     /// Requests being answered (their tasks), on every connection.
     let answers = Atomic<Int>(0)
     private let gauge = Gauge(label: "openicws_connections")
+    /// Spreads the connections over the event loops.
+    let balancer: LoopBalancer
 
-    init(policy: ConnectionPolicy) {
+    init(policy: ConnectionPolicy, group: MultiThreadedEventLoopGroup) {
         self.policy = policy
+        self.balancer = LoopBalancer(group: group)
         self.maxConnections = policy.effectiveMaxConnections
         Gauge(label: "openicws_limit", dimensions: [("limit", "max_connections")]).record(maxConnections)
         Gauge(label: "openicws_limit", dimensions: [("limit", "request_head_seconds")]).record(policy.headTimeoutSeconds)
@@ -79,14 +83,16 @@ final class ConnectionCounter: Sendable {
         Gauge(label: "openicws_limit", dimensions: [("limit", "write_stall_seconds")]).record(policy.writeStallSeconds)
     }
 
-    /// Counts a new connection; true when it is beyond the cap.
-    func opened() -> Bool {
+    /// Counts a new connection, on `loop`; true when it is beyond the cap.
+    func opened(on loop: any EventLoop) -> Bool {
+        balancer.opened(on: loop)
         let now = open.add(1, ordering: .relaxed).newValue
         gauge.record(now)
         return now > maxConnections
     }
 
-    func closed() {
+    func closed(on loop: any EventLoop) {
+        balancer.closed(on: loop)
         gauge.record(open.subtract(1, ordering: .relaxed).newValue)
     }
 
@@ -232,7 +238,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         isOpen = context.channel.isActive
         isWritable = context.channel.isWritable
         counted = true
-        overLimit = counter.opened()
+        overLimit = counter.opened(on: context.eventLoop)
         idleSince = .now()
         armTimer(context)
     }
@@ -247,7 +253,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         streamPump?.finish()
         if counted {
             counted = false
-            counter.closed()
+            counter.closed(on: context.eventLoop)
         }
     }
 
