@@ -10,8 +10,8 @@ import Synchronization
 ///
 /// NIO gives an accepted connection to its group's next loop in turn (`MultiThreadedEventLoopGroup.next()`,
 /// round robin). Whatever else asks the group for a loop in between (under `serve`, every task resumed from a
-/// thread that is not a loop does) moves that turn. And a client that opens an even number of connections per
-/// event stream (say one for the login and one for the stream) would land every stream on the same loop.
+/// thread that is not a loop does) moves that turn. And with two loops, a client that opens an even number of
+/// connections per event stream (say a short request, then the stream) would land every stream on the same loop.
 /// After each accept, the balancer turns the group's round robin (at most once per loop) so that the next
 /// accepted connection goes to the loop holding the fewest open connections: in a steady state, most open
 /// connections are event streams.
@@ -53,9 +53,6 @@ final class LoopBalancer: Sendable {
         let load = loads[position]
         load.gauge.record(load.open.subtract(1, ordering: .relaxed).newValue)
     }
-
-    /// Open connections on each loop, in the group's order.
-    var openPerLoop: [Int] { loads.map { $0.open.load(ordering: .relaxed) } }
 
     /// Turns the group's round robin so that its next loop is the one with the fewest open connections.
     func steerNextAccept() {
