@@ -7,7 +7,10 @@ import Testing
 struct SDKStreamTests {
     @Test("when the server drops the stream, the SDK reconnects with Last-Event-ID and gets what it missed, once each, in order")
     func reconnectWithResume() async throws {
-        let server = try await TestServer.make { $0.sseRetryMilliseconds = 1_500 }
+        // The SDK waits out this retry delay before it reconnects, and its reconnection takes the stream back
+        // from the intruder below. The delay leaves room for the three requests and their two messages to the
+        // intruder on a loaded CI machine (1.5 s once did not).
+        let server = try await TestServer.make { $0.sseRetryMilliseconds = 6_000 }
         try await server.run { http in
             let base = baseURL(http)
             let agent = try await ICWSClient.connect(server: base, userId: "agent1", password: "1234")
