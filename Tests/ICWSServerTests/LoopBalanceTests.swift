@@ -44,17 +44,12 @@ struct LoopBalanceTests {
         withExtendedLifetime(sockets) {}
     }
 
-    /// `openicws_event_loop_connections{loop="N"}` from `/metrics`, by loop.
+    /// `openicws_event_loop_connections{loop="N"}` from `/metrics`, for loops 0, 1, … while there are any.
     static func connectionsPerLoop(_ server: ServerProcess) async throws -> [Int] {
-        let text = try await server.request(.GET, "/metrics").body
-        var counts: [Int: Int] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("openicws_event_loop_connections{") {
-            let parts = line.split(separator: " ")
-            guard parts.count == 2, let value = Double(parts[1]),
-                let loop = parts[0].split(separator: "\"").dropFirst().first.flatMap({ Int($0) })
-            else { continue }
-            counts[loop] = Int(value)
+        var counts: [Int] = []
+        while let value = try await server.metric(#"openicws_event_loop_connections{loop="\#(counts.count)"}"#) {
+            counts.append(Int(value))
         }
-        return counts.keys.sorted().compactMap { counts[$0] }
+        return counts
     }
 }

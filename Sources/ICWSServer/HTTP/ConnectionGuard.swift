@@ -198,11 +198,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var core: (any ChannelCore)?
     /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
     private var streamChunked = false
-    /// The connection's socket, for an event stream's sends (nil when the channel does not expose it).
-    private var socket: CInt?
-    /// Whether `socket` was looked up: by the first stream write that may go straight to it, since the lookup is
-    /// a dynamic cast that the many connections which never stream would pay for nothing.
-    private var socketLookedUp = false
+    /// The connection's socket, for an event stream's sends: looked up by the first stream write that may go
+    /// straight to it (the lookup is a dynamic cast, which the many connections that never stream would pay for
+    /// nothing), and gone once the connection closes or the channel does not expose it.
+    private var socket = StreamSocket.notLookedUp
     /// Whether NIO may still hold bytes of this connection not yet written (checked before sending past it).
     private var nioHolds = true
     /// Whether bytes were handed to NIO since the last flush.
@@ -247,8 +246,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         disarm()
         self.context = nil
         core = nil
-        socket = nil
-        socketLookedUp = true
+        socket = .unavailable
         isOpen = false
         streamPump?.finish()
         if counted {
@@ -410,12 +408,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if nioHolds, let context {
             // Until what NIO took is written, later bytes queue behind it.
             nioHolds = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 1) != 0
-            if !nioHolds && !socketLookedUp {
-                socketLookedUp = true
-                socket = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+            if !nioHolds, case .notLookedUp = socket {
+                let found = try? context.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+                socket = found.map(StreamSocket.open) ?? .unavailable
             }
         }
-        if !nioHolds, let socket {
+        if !nioHolds, case .open(let socket) = socket {
             let sent = bytes.withUnsafeReadableBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent == bytes.readableBytes { return }
             if sent > 0 { bytes.moveReaderIndex(forwardBy: sent) }
@@ -463,8 +461,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
-        socket = nil
-        socketLookedUp = true
+        socket = .unavailable
         streamPump?.finish()
         context.fireChannelInactive()
     }
@@ -601,4 +598,12 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         ownerContext = nil
     }
+}
+
+/// An event stream's socket, as `ConnectionGuard` knows it.
+private enum StreamSocket {
+    case notLookedUp
+    case open(CInt)
+    /// The channel does not expose it, or the connection closed.
+    case unavailable
 }
