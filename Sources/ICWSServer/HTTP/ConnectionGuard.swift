@@ -96,8 +96,6 @@ final class ConnectionCounter: Sendable {
         gauge.record(open.subtract(1, ordering: .relaxed).newValue)
     }
 
-    var count: Int { open.load(ordering: .relaxed) }
-
     /// Counts a connection the server closed, by reason.
     static func closedByServer(_ reason: String) {
         Counter(label: "openicws_connections_closed_total", dimensions: [("reason", reason)]).increment()
