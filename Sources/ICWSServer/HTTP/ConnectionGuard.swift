@@ -121,9 +121,12 @@ struct GuardedHTTP1Channel<Responder: HTTPResponder>: ServerChildChannel where R
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(ByteTap(owner: guardHandler))
+            // `ConnectionGuard` sets each response's framing headers (`BodyFraming`), and the encoder follows them.
+            var encoder = HTTPResponseEncoder.Configuration()
+            encoder.automaticallySetFramingHeaders = false
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
+                withEncoderConfiguration: encoder, withDecoderLimitConfiguration: .init())
             try pipeline.addHandler(guardHandler)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(RequestDispatcher(responder: responder, counter: counter, logger: logger))
@@ -194,8 +197,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// the pipeline's head would do with them, without walking the pipeline (no outbound handler but NIO's
     /// HTTP encoder, which these chunks skip, stands between).
     private var core: (any ChannelCore)?
-    /// Whether the response in flight is framed in chunks by NIO's encoder (no length given).
-    private var streamChunked = false
+    /// Whether the body of the response in flight ends with the connection (an event stream, or HTTP/1.0
+    /// without a length): its bytes then go to the socket as they are.
+    private var bodyUntilClose = false
     /// The connection's socket, for an event stream's sends: looked up by the first stream write that may go
     /// straight to it (the lookup is a dynamic cast, which the many connections that never stream would pay for
     /// nothing), and gone once the connection closes or the channel does not expose it.
@@ -339,9 +343,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
-            // NIO's encoder frames a response without a length in chunks (it answers as HTTP/1.1).
-            streamChunked = !head.headers.contains(name: "content-length") && head.version.major == 1 && head.version.minor >= 1
-                && head.status.code >= 200 && head.status != .noContent && head.status != .notModified
+            bodyUntilClose = BodyFraming.apply(to: &head) == .untilClose
+            // Only the close can end such a body.
+            if bodyUntilClose { closeAfterResponse = true }
             // A body still unread when the answer starts (a refused upload) cannot be skipped: close after.
             if readingBody && inFlight == 1 { closeAfterResponse = true }
             // Requests sent back to back are answered in order; the close comes after the last one's answer.
@@ -388,21 +392,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Room an event stream's buffer leaves before its bytes, for the chunk size line.
-    static let chunkHeadroom = 10
-
-    /// Sends part of an event stream's body (after Hummingbird wrote the response head), framed as one HTTP
-    /// chunk here, past NIO's encoder and the pipeline's walk: straight to the socket while NIO holds nothing
-    /// back for it (one `send` per delivery, as a C server does), else into NIO's write queue, which also
-    /// takes whatever the socket did not (a slow reader) and meets any error (and closes the channel).
-    /// `bytes` should leave `chunkHeadroom` bytes before its reader index; it may be reused afterwards.
+    /// Sends part of an event stream's body (after Hummingbird wrote the response head), which ends with the
+    /// connection and so needs no framing, past NIO's encoder and the pipeline's walk: straight to the socket
+    /// while NIO holds nothing back for it (one `send` per delivery, as a C server does), else into NIO's write
+    /// queue, which also takes whatever the socket did not (a slow reader) and meets any error (and closes the
+    /// channel). `bytes` may be reused afterwards.
     func sendStream(_ bytes: inout ByteBuffer) {
-        guard streamChunked else {
+        guard bodyUntilClose else {
             context?.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
             handedToNIO = true
             return
         }
-        Self.frameChunk(&bytes)
         if nioHolds, let context {
             // Until what NIO took is written, later bytes queue behind it.
             nioHolds = ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 1) != 0
@@ -427,34 +427,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func flushStream() {
         guard handedToNIO else { return }
         handedToNIO = false
-        if let core, streamChunked { core.flush0() } else { context?.flush() }
-    }
-
-    /// Frames `bytes` as one HTTP chunk: the size line in hex, written into the headroom without building a
-    /// String, and the closing CRLF.
-    static func frameChunk(_ bytes: inout ByteBuffer) {
-        let length = bytes.readableBytes
-        var digits = 1
-        while length >> (4 * digits) > 0 { digits += 1 }
-        let lineLength = digits + 2
-        if bytes.readerIndex < lineLength {
-            var fresh = ByteBuffer()
-            fresh.reserveCapacity(lineLength + length + 2)
-            fresh.moveWriterIndex(to: lineLength)
-            fresh.moveReaderIndex(to: lineLength)
-            fresh.writeImmutableBuffer(bytes)
-            bytes = fresh
-        }
-        bytes.moveReaderIndex(to: bytes.readerIndex - lineLength)
-        let hex: StaticString = "0123456789abcdef"
-        var at = bytes.readerIndex
-        for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
-            bytes.setInteger(hex.utf8Start[(length >> shift) & 0xF], at: at)
-            at += 1
-        }
-        bytes.setInteger(UInt8(ascii: "\r"), at: at)
-        bytes.setInteger(UInt8(ascii: "\n"), at: at + 1)
-        bytes.writeStaticString("\r\n")
+        if let core, bodyUntilClose { core.flush0() } else { context?.flush() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -599,6 +572,41 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 /// An event stream's socket, as `ConnectionGuard` knows it.
+/// How a response's body is delimited on the wire. NIO's encoder does not choose (its automatic framing is
+/// off): `apply` sets the headers it follows.
+enum BodyFraming: Equatable {
+    /// No body (1xx, 204, 304).
+    case none
+    case contentLength
+    case chunked
+    /// The body ends when the server closes the connection: an event stream (`Connection: close`, as nginx's
+    /// nchan sends it: an EventSource reads `id:`/`data:` lines with no chunk-size lines between them), or an
+    /// HTTP/1.0 response without a length.
+    case untilClose
+
+    /// Sets `head`'s framing headers as NIO's automatic framing would, except that an event stream is not
+    /// chunked.
+    static func apply(to head: inout HTTPResponseHead) -> BodyFraming {
+        guard head.status.mayHaveResponseBody else {
+            head.headers.remove(name: "content-length")
+            head.headers.remove(name: "transfer-encoding")
+            return .none
+        }
+        if head.headers.contains(name: "content-length") {
+            head.headers.remove(name: "transfer-encoding")
+            return .contentLength
+        }
+        guard head.version.major == 1 && head.version.minor >= 1 else { return .untilClose }
+        if head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") == true {
+            head.headers.remove(name: "transfer-encoding")
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            return .untilClose
+        }
+        head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        return .chunked
+    }
+}
+
 private enum StreamSocket {
     case notLookedUp
     case open(CInt)

@@ -50,8 +50,8 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     /// On the event loop: writes what waits while the socket takes it; returns how many messages it wrote
     /// (counted by the caller, once per event-loop job).
     ///
-    /// The messages are framed in the event loop's scratch buffer (no buffer made per delivery) and sent as
-    /// one HTTP chunk per take.
+    /// The messages are encoded in the event loop's scratch buffer (no buffer made per delivery) and sent with
+    /// one write per take.
     func pump() -> Int {
         eventLoop.assertInEventLoop()
         guard !finished, let connection else { return 0 }
@@ -70,8 +70,6 @@ final class StreamPump: StreamSink, @unchecked Sendable {
         }
         loop: while connection.isWritable {
             buffer.clear(minimumCapacity: 1_024)
-            buffer.moveWriterIndex(to: ConnectionGuard.chunkHeadroom)
-            buffer.moveReaderIndex(to: ConnectionGuard.chunkHeadroom)
             switch mailbox.take(for: token, encoding: { EventStreams.append($0, to: &buffer) }) {
             case .messages(let taken, let more):
                 connection.sendStream(&buffer)
