@@ -6,7 +6,7 @@ import Synchronization
 /// The yardstick: a minimal Hummingbird server built by the same toolchain.
 ///
 /// `GET /hello` answers a small body; `GET /events` is a bare SSE stream; `POST /broadcast?n=N`
-/// sends one event to every open stream. Figures of OpenICWS are reported as ratios to it.
+/// sends one event to every open stream: the request's body (one line of JSON), or a marker of `n`. Figures of OpenICWS are reported as ratios to it.
 public enum BaselineServer {
     /// Mailboxes of the open streams.
     final class Streams: Sendable {
@@ -49,7 +49,10 @@ public enum BaselineServer {
         }
         router.post("/broadcast") { request, _ -> Response in
             let n = request.uri.queryParameters.get("n") ?? "0"
-            let event = ByteBuffer(string: "id: \(n)\ndata: {\"problemDescription\":\"bench#\(n)\"}\n\n")
+            // The request's body is the message, if it has one.
+            let body = try await request.body.collect(upTo: 65_536)
+            let data = body.readableBytes > 0 ? String(buffer: body) : "{\"problemDescription\":\"bench#\(n)\"}"
+            let event = ByteBuffer(string: "id: \(n)\ndata: \(data)\n\n")
             let count = streams.broadcast(event)
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "\(count)")))
         }

@@ -61,13 +61,14 @@ final class RunState: Sendable {
     }
 }
 
-/// Reads one event stream until cancelled, recording when each `bench#<n>` arrived.
+/// Reads one event stream until cancelled, recording when each `bench#<n>` arrived. With `snapshotFirst`, the
+/// first event is the stream's snapshot: it marks the subscriber ready and is not counted as a delivery.
 func readStream(
-    _ connection: inout LoadConnection, requests: Int, state: RunState
+    _ connection: inout LoadConnection, requests: Int, state: RunState, snapshotFirst: Bool = true
 ) async throws -> SubscriberOutcome {
     var outcome = SubscriberOutcome(receivedAt: Array(repeating: 0, count: requests))
     var scanner = StreamScanner()
-    var isReady = false
+    var isReady = !snapshotFirst
     let channel = connection.channel
     try await withTaskCancellationHandler {
         while !Task.isCancelled {
@@ -160,10 +161,10 @@ public enum Scenarios {
     }
 
     /// N supervisors on SSE watch `supervisor-assistance`; agents raise requests at `rate`/s and complete
-    /// them; latency is from the agent's POST being answered to each supervisor receiving `requestsAdded`.
+    /// them; latency is from the agent's POST being sent to each supervisor reading its `requestsAdded`.
     public static func fanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
         let requests = max(1, Int(options.rate * options.duration))
-        let answered = Locked<[UInt64]>(Array(repeating: 0, count: requests))
+        let sent = Locked<[UInt64]>(Array(repeating: 0, count: requests))
         let state = RunState()
         let supervisors = ["supervisor1", "supervisor2"]
         var report = LoadReport(scenario: "fanout")
@@ -202,11 +203,11 @@ public enum Scenarios {
                                 if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
                                 let interaction = try await connection.createInteraction(
                                     adminToken: target.adminToken, workgroup: "Support", agent: userId)
+                                let at = nowNanos()
+                                sent.withLock { $0[index] = at }
                                 let created = try await connection.call(
                                     session, .POST, "/interactions/\(interaction)/agent-assistance",
                                     body: #"{"text":"bench#\#(index)"}"#, expect: 201)
-                                let at = nowNanos()
-                                answered.withLock { $0[index] = at }
                                 guard let id = LoadJSON.string("assistanceId", in: created.body) else { throw LoadError("no assistanceId") }
                                 try await connection.call(session, .DELETE, "/interactions/agent-assistance/\(id)", expect: 204)
                                 index += options.agents
@@ -235,31 +236,14 @@ public enum Scenarios {
             return outcomes
         }
 
-        let answeredAt = answered.withLock { $0 }
-        var latency = makeLatencyHistogram()
-        var missing = 0
-        var duplicates = 0
-        var deliveries = 0
-        var lastArrival: UInt64 = 0
-        for outcome in outcomes {
-            duplicates += outcome.duplicates
-            deliveries += outcome.deliveries
-            for index in 0..<requests {
-                let received = outcome.receivedAt[index]
-                if received == 0 { missing += 1; continue }
-                lastArrival = max(lastArrival, received)
-                _ = latency.record(received > answeredAt[index] ? received - answeredAt[index] : 0)
-            }
-        }
-        let start = UInt64(report.value("start_ns") ?? 0)
-        let window = max(report.value("load_seconds") ?? 1, Double(lastArrival > start ? lastArrival - start : 0) / 1e9)
-        report.add("window_seconds", window)
-        report.remove("start_ns")
+        let (latency, missing, window) = arrivals(outcomes, sentAt: sent.withLock { $0 }, report: &report)
+        let duplicates = outcomes.reduce(0) { $0 + $1.duplicates }
+        let deliveries = outcomes.reduce(0) { $0 + $1.deliveries }
         report.add("subscribers", Double(outcomes.count))
         report.add("requests", Double(requests))
         report.add("deliveries", Double(deliveries))
         report.add("deliveries_per_s", Double(deliveries) / max(window, 0.001))
-        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(report.value("load_seconds") ?? 1, 0.001))
+        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(window, 0.001))
         report.addLatency("latency", latency)
         report.add("missing", Double(missing))
         report.add("duplicates", Double(duplicates))
@@ -278,28 +262,41 @@ public enum Scenarios {
 
     /// The baseline for fan-out: N bare SSE streams on the baseline server, one broadcast per "request".
     public static func baselineFanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
-        try await broadcastFanout(target, options, scenario: "baseline-fanout", subscribePath: "/events") { connection, index in
-            _ = try await connection.request(.POST, "/broadcast?n=\(index)")
+        try await broadcastFanout(target, options, scenario: "baseline-fanout", subscribePath: "/events") { connection, index, removal in
+            _ = try await connection.request(
+                .POST, "/broadcast?n=\(index)", headers: [("Content-Type", "application/json")], body: peerMessage(index, removal: removal))
         }
     }
 
-    /// The same load on nginx with the nchan module: N EventSource subscribers of one channel, one publish
-    /// per "request" carrying the same marker as OpenICWS's messages.
+    /// The same load on nginx with the nchan module: N EventSource subscribers of one channel, two publishes
+    /// per "request", the first carrying the same marker as OpenICWS's `requestsAdded`.
     public static func nchanFanout(_ target: LoadTarget, _ options: FanoutOptions) async throws -> LoadReport {
-        try await broadcastFanout(target, options, scenario: "nchan-fanout", subscribePath: "/sub") { connection, index in
+        try await broadcastFanout(target, options, scenario: "nchan-fanout", subscribePath: "/sub") { connection, index, removal in
             let response = try await connection.request(
-                .POST, "/pub", headers: [("Content-Type", "application/json")], body: #"{"problemDescription":"bench#\#(index)"}"#)
+                .POST, "/pub", headers: [("Content-Type", "application/json")], body: peerMessage(index, removal: removal))
             guard (200..<300).contains(response.status) else { throw LoadError("nchan publish answered \(response.status)") }
         }
     }
 
-    /// N SSE subscribers of a peer server and one publish per "request" at the scenario's rate.
+    /// What a peer publishes for request `index`: OpenICWS's messages to a supervisor, of the same shape and
+    /// size, so that subscribers read the same bytes from every server (the first carries the marker).
+    static func peerMessage(_ index: Int, removal: Bool) -> String {
+        let type = #""__type":"urn:inin.com:interactions.assistance:supervisorAssistanceRequestMessage","isDelta":true"#
+        if removal { return #"{\#(type),"requestsRemoved":["a\#(index + 1)"]}"# }
+        return #"{\#(type),"requestsAdded":[{"action":0,"assistanceId":"a\#(index + 1)","#
+            + #""initiator":{"action":1,"displayName":"Agent One","userId":"agent1"},"interactionId":"\#(1_000_000_001 + index)","#
+            + #""problemDescription":"bench#\#(index)","state":0,"workgroup":"Support"}]}"#
+    }
+
+    /// N SSE subscribers of a peer server and, per "request" at the scenario's rate, the two messages OpenICWS
+    /// sends each supervisor: `publish(connection, index, false)` (the request added, which is timed), then
+    /// once it is answered `publish(connection, index, true)` (the request removed, as the agent completes it).
     static func broadcastFanout(
         _ target: LoadTarget, _ options: FanoutOptions, scenario: String, subscribePath: String,
-        publish: @escaping @Sendable (inout LoadConnection, Int) async throws -> Void
+        publish: @escaping @Sendable (inout LoadConnection, Int, Bool) async throws -> Void
     ) async throws -> LoadReport {
         let requests = max(1, Int(options.rate * options.duration))
-        let answered = Locked<[UInt64]>(Array(repeating: 0, count: requests))
+        let sent = Locked<[UInt64]>(Array(repeating: 0, count: requests))
         let state = RunState()
         var report = LoadReport(scenario: scenario)
         let outcomes = try await withThrowingTaskGroup(of: SubscriberOutcome?.self) { group -> [SubscriberOutcome] in
@@ -311,9 +308,7 @@ public enum Scenarios {
                             guard status == 200 else { throw LoadError("baseline stream answered \(status)") }
                             // The baseline sends no snapshot: its retry line counts as ready.
                             state.ready.add(1, ordering: .relaxed)
-                            var outcome = try await readStream(&connection, requests: requests, state: state)
-                            outcome.deliveries = outcome.receivedAt.filter { $0 != 0 }.count
-                            return outcome
+                            return try await readStream(&connection, requests: requests, state: state, snapshotFirst: false)
                         }
                     } catch {
                         if !Task.isCancelled { state.fail(error) }
@@ -323,6 +318,7 @@ public enum Scenarios {
             }
             _ = await wait(seconds: 120) { state.ready.load(ordering: .relaxed) + state.failures.load(ordering: .relaxed) >= options.subscribers }
             try await Task.sleep(for: .milliseconds(300))
+            state.measuring.store(true, ordering: .relaxed)
             let start = nowNanos()
             let cpuBefore = target.serverProcess.flatMap(processTreeCPUTimes)
             try await LoadConnection.with(host: target.host, port: target.port) { connection in
@@ -330,12 +326,14 @@ public enum Scenarios {
                     let due = start + UInt64(Double(index) / options.rate * 1e9)
                     let now = nowNanos()
                     if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
-                    try await publish(&connection, index)
                     let at = nowNanos()
-                    answered.withLock { $0[index] = at }
+                    sent.withLock { $0[index] = at }
+                    try await publish(&connection, index, false)
+                    try await publish(&connection, index, true)
                 }
             }
             report.add("load_seconds", Double(nowNanos() - start) / 1e9)
+            report.add("start_ns", Double(start))
             let expected = options.subscribers * requests
             _ = await wait(seconds: options.grace) { state.markers.load(ordering: .relaxed) >= expected }
             try await Task.sleep(for: .milliseconds(300))
@@ -348,21 +346,12 @@ public enum Scenarios {
             while let outcome = try await group.next() { if let outcome { outcomes.append(outcome) } }
             return outcomes
         }
-        let answeredAt = answered.withLock { $0 }
-        var latency = makeLatencyHistogram()
-        var missing = 0
-        var deliveries = 0
-        for outcome in outcomes {
-            for index in 0..<requests {
-                let received = outcome.receivedAt[index]
-                if received == 0 { missing += 1; continue }
-                deliveries += 1
-                _ = latency.record(received > answeredAt[index] ? received - answeredAt[index] : 0)
-            }
-        }
+        let (latency, missing, window) = arrivals(outcomes, sentAt: sent.withLock { $0 }, report: &report)
+        let deliveries = outcomes.reduce(0) { $0 + $1.deliveries }
         report.add("subscribers", Double(outcomes.count))
         report.add("deliveries", Double(deliveries))
-        report.add("deliveries_per_s", Double(deliveries) / max(report.value("load_seconds") ?? 1, 0.001))
+        report.add("deliveries_per_s", Double(deliveries) / max(window, 0.001))
+        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(window, 0.001))
         report.addLatency("latency", latency)
         report.add("missing", Double(missing))
         if let cpu = report.value("server_cpu_seconds") {
@@ -375,6 +364,29 @@ public enum Scenarios {
             }
         }
         return report
+    }
+
+    /// The arrivals of each published message: latency from its send, how many never came, and the window
+    /// that rates run over (the load, or until the last message arrived if that is later), which it adds to
+    /// `report` in place of `start_ns`.
+    static func arrivals(
+        _ outcomes: [SubscriberOutcome], sentAt: [UInt64], report: inout LoadReport
+    ) -> (latency: Histogram<UInt64>, missing: Int, window: Double) {
+        var latency = makeLatencyHistogram()
+        var missing = 0
+        var lastArrival: UInt64 = 0
+        for outcome in outcomes {
+            for (index, received) in outcome.receivedAt.enumerated() {
+                if received == 0 { missing += 1; continue }
+                lastArrival = max(lastArrival, received)
+                _ = latency.record(received > sentAt[index] ? received - sentAt[index] : 0)
+            }
+        }
+        let start = UInt64(report.value("start_ns") ?? 0)
+        let window = max(report.value("load_seconds") ?? 1, Double(lastArrival > start ? lastArrival - start : 0) / 1e9)
+        report.add("window_seconds", window)
+        report.remove("start_ns")
+        return (latency, missing, window)
     }
 
     /// `connections` sessions polling `GET …/messaging/messages` closed-loop.

@@ -164,7 +164,17 @@ func publish(_ report: LoadReport, baseline: LoadReport?, ratios: [(String, Doub
 }
 
 struct Fanout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "N supervisors on SSE; agents raise requests at a rate.")
+    static let configuration = CommandConfiguration(
+        abstract: "N supervisors on SSE; agents raise requests at a rate.",
+        discussion: """
+            Each OpenICWS request reaches every supervisor twice: added, then removed when the agent completes it \
+            (the two may coalesce into one snapshot for a supervisor that falls behind). The baseline and nchan \
+            get the same load: per request, a publish carrying the request's marker, then once it is answered a \
+            second publish (the removal). Latency runs from sending the first request (OpenICWS: the agent's POST; \
+            the others: the first publish) to each subscriber reading its message. Rates run over the load or \
+            until the last message arrived, whichever is longer; `deliveries` counts every message read, \
+            `added_deliveries_per_s` the first of each pair only.
+            """)
     @OptionGroup var common: Common
     @Option(help: "SSE subscribers (supervisor sessions).") var subscribers = 1_000
     @Option(help: "Assistance requests per second.") var rate = 20.0
