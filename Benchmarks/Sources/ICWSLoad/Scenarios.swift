@@ -288,8 +288,8 @@ public enum Scenarios {
             + #""problemDescription":"bench#\#(index)","state":0,"workgroup":"Support"}]}"#
     }
 
-    /// N SSE subscribers of a peer server and, per "request" at the scenario's rate, the two messages OpenICWS
-    /// sends each supervisor: `publish(connection, index, false)` (the request added, which is timed), then
+    /// N SSE subscribers of a peer server and, per "request" at the scenario's rate (from as many publishing
+    /// connections as OpenICWS has agents), the two messages OpenICWS sends each supervisor: `publish(connection, index, false)` (the request added, which is timed), then
     /// once it is answered `publish(connection, index, true)` (the request removed, as the agent completes it).
     static func broadcastFanout(
         _ target: LoadTarget, _ options: FanoutOptions, scenario: String, subscribePath: String,
@@ -321,16 +321,24 @@ public enum Scenarios {
             state.measuring.store(true, ordering: .relaxed)
             let start = nowNanos()
             let cpuBefore = target.serverProcess.flatMap(processTreeCPUTimes)
-            try await LoadConnection.with(host: target.host, port: target.port) { connection in
-                for index in 0..<requests {
-                    let due = start + UInt64(Double(index) / options.rate * 1e9)
-                    let now = nowNanos()
-                    if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
-                    let at = nowNanos()
-                    sent.withLock { $0[index] = at }
-                    try await publish(&connection, index, false)
-                    try await publish(&connection, index, true)
+            // As many publishers as OpenICWS's agents, taking the requests by turns as they do.
+            try await withThrowingTaskGroup(of: Void.self) { publishers in
+                for publisher in 0..<options.agents {
+                    publishers.addTask {
+                        try await LoadConnection.with(host: target.host, port: target.port) { connection in
+                            for index in stride(from: publisher, to: requests, by: options.agents) {
+                                let due = start + UInt64(Double(index) / options.rate * 1e9)
+                                let now = nowNanos()
+                                if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+                                let at = nowNanos()
+                                sent.withLock { $0[index] = at }
+                                try await publish(&connection, index, false)
+                                try await publish(&connection, index, true)
+                            }
+                        }
+                    }
                 }
+                try await publishers.waitForAll()
             }
             report.add("load_seconds", Double(nowNanos() - start) / 1e9)
             report.add("start_ns", Double(start))
