@@ -9,6 +9,8 @@ icws: N supervisor sessions (supervisor1/supervisor2, password 1234, the demo di
 supervisor-assistance on their own stream; each event is one interaction routed to agent1 (admin API) and
 one assistance request on it, left active (one message per supervisor per event, none coalesced).
 nchan: N subscribers of channel `bench` on /sub; each event is one POST to /pub.
+Each stream's body is decoded as an HTTP client does: chunk by chunk if the response is chunked (size line,
+bytes, CRLF), else as it comes until the connection closes; then split into events at blank lines.
 Latency runs from sending the publishing request to each subscriber reading the message; the server's CPU
 (its child processes included, user and all) is divided by the messages read. Prints one JSON line.
 With GO_FILE set, it writes GO_FILE.ready once the streams are open and waits for GO_FILE before publishing
@@ -59,29 +61,35 @@ counts = [0]
 async def subscriber(path, headers, ready):
     r, w = await asyncio.open_connection('127.0.0.1', PORT)
     w.write((f'GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n').encode())
-    await r.readuntil(b'\r\n\r\n')
+    head = await r.readuntil(b'\r\n\r\n')
+    chunked = b'transfer-encoding: chunked' in head.lower()
     ready.set_result(None) if not ready.done() else None
     buf = b''
     while True:
-        chunk = await r.read(65536)
-        if not chunk:
-            return
+        if chunked:
+            # HTTP/1.1 chunked framing decoded as an HTTP client does: size line, that many bytes, CRLF.
+            size = int((await r.readline()).split(b';')[0], 16)
+            if size == 0:
+                return
+            chunk = await r.readexactly(size)
+            await r.readline()
+        else:
+            chunk = await r.read(65536)
+            if not chunk:
+                return
         now = time.monotonic()
         buf += chunk
         while b'\n\n' in buf:
             event, _, buf = buf.partition(b'\n\n')
             for line in event.split(b'\n'):
-                # chunked framing lines and ids are skipped; data lines carry the JSON
-                i = line.find(b'data: ')
-                if i < 0:
+                if not line.startswith(b'data: '):
                     continue
-                data = line[i + 6:]
+                data = line[6:]
                 counts[0] += 1
                 if MODE == 'nchan':
                     key = data.decode()
                     received.setdefault(key, []).append(now)
                 else:
-                    # The same small work per message on both servers: find the event's text, parse nothing.
                     at = data.find(b'"problemDescription":"')
                     if at >= 0 and b'requestsAdded' in data:
                         start = at + len(b'"problemDescription":"')
