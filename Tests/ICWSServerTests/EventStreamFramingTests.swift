@@ -12,13 +12,7 @@ struct EventStreamFramingTests {
     func closeDelimited() async throws {
         let server = try await ServerProcess.start()
         defer { server.killHard() }
-        let agent = try await server.login("agent1")
-        let cookie = try #require(agent.headers.first { $0.0 == "Cookie" }?.1)
-        #expect(try await server.send(agent, .PUT, "/messaging/subscriptions/interactions/agent-assistance").status == .noContent)
-
-        let socket = try RawSocket(port: server.port)
-        try socket.send(
-            "GET /icws/\(agent.sessionId)/messaging/messages HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nCookie: \(cookie)\r\n\r\n")
+        let (agent, socket) = try await server.openRawStream("agent1")
         var received = socket.readUntilClosed(seconds: 1.0).text
         let created = try await server.request(
             .POST, "/admin/interactions", headers: [("Authorization", "Bearer t")], json: #"{"workgroup":"Support","agent":"agent1"}"#)

@@ -9,14 +9,7 @@ struct StreamConnectionCloseTests {
     func connectionClose() async throws {
         let server = try await ServerProcess.start()
         defer { server.killHard() }
-        let agent = try await server.login("agent1")
-        let cookie = try #require(agent.headers.first { $0.0 == "Cookie" }?.1)
-        #expect(try await server.send(agent, .PUT, "/messaging/subscriptions/interactions/agent-assistance").status == .noContent)
-
-        let socket = try RawSocket(port: server.port)
-        try socket.send(
-            "GET /icws/\(agent.sessionId)/messaging/messages HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
-                + "Cookie: \(cookie)\r\nConnection: close\r\n\r\n")
+        let (agent, socket) = try await server.openRawStream("agent1", extraHeaders: "Connection: close\r\n")
         let first = socket.readUntilClosed(seconds: 1.5)
         #expect(!first.closed, "the server closed the stream right after opening it:\n\(first.text)")
         #expect(first.text.contains("assistanceRequestListMessage"), "\(first.text)")

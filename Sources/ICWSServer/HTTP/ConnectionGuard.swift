@@ -193,9 +193,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// per stream and write are a load.
     private(set) var isOpen = false
     private(set) var isWritable = true
-    /// The channel's core, where an event stream's framed chunks go when the socket did not take them: what
+    /// The channel's core, where an event stream's bytes go when the socket did not take them: what
     /// the pipeline's head would do with them, without walking the pipeline (no outbound handler but NIO's
-    /// HTTP encoder, which these chunks skip, stands between).
+    /// HTTP encoder, which these bytes skip, stands between).
     private var core: (any ChannelCore)?
     /// Whether the body of the response in flight ends with the connection (an event stream, or HTTP/1.0
     /// without a length): its bytes then go to the socket as they are.
@@ -571,7 +571,6 @@ final class ByteTap: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// An event stream's socket, as `ConnectionGuard` knows it.
 /// How a response's body is delimited on the wire. NIO's encoder does not choose (its automatic framing is
 /// off): `apply` sets the headers it follows.
 enum BodyFraming: Equatable {
@@ -607,6 +606,7 @@ enum BodyFraming: Equatable {
     }
 }
 
+/// An event stream's socket, as `ConnectionGuard` knows it.
 private enum StreamSocket {
     case notLookedUp
     case open(CInt)

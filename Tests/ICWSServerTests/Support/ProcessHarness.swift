@@ -171,4 +171,18 @@ final class ServerProcess: @unchecked Sendable {
     func send(_ login: Login, _ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> Reply {
         try await request(method, "/icws/\(login.sessionId)" + path, headers: login.headers, json: json)
     }
+
+    /// Logs `userId` in, watches agent-assistance, and opens the session's event stream on a raw socket with the
+    /// cookie alone (as `EventSource` does), plus `extraHeaders` lines (each ending in CRLF).
+    func openRawStream(_ userId: String, extraHeaders: String = "") async throws -> (Login, RawSocket) {
+        let login = try await login(userId)
+        let cookie = try #require(login.headers.first { $0.0 == "Cookie" }?.1)
+        let watched = try await send(login, .PUT, "/messaging/subscriptions/interactions/agent-assistance")
+        try #require(watched.status == .noContent, "the watch answered \(watched.status)")
+        let socket = try RawSocket(port: port)
+        try socket.send(
+            "GET /icws/\(login.sessionId)/messaging/messages HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
+                + "Cookie: \(cookie)\r\n\(extraHeaders)\r\n")
+        return (login, socket)
+    }
 }
