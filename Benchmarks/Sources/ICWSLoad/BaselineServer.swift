@@ -6,7 +6,8 @@ import Synchronization
 /// The yardstick: a minimal Hummingbird server built by the same toolchain.
 ///
 /// `GET /hello` answers a small body; `GET /events` is a bare SSE stream; `POST /broadcast?n=N`
-/// sends one event to every open stream: the request's body (one line of JSON), or a marker of `n`. Figures of OpenICWS are reported as ratios to it.
+/// sends one event to every open stream: the request's body (one line of JSON), or a marker of `n`.
+/// Figures of OpenICWS are reported as ratios to it.
 public enum BaselineServer {
     /// Mailboxes of the open streams.
     final class Streams: Sendable {

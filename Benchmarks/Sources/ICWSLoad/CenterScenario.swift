@@ -96,9 +96,7 @@ extension Scenarios {
                             var index = caller
                             while index < requests {
                                 defer { index += options.callers }
-                                let due = start + UInt64(Double(index) / options.rate * 1e9)
-                                let now = nowNanos()
-                                if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+                                try await sleepUntil(request: index, of: start, rate: options.rate)
                                 let agentIndex = index % options.agents
                                 let workgroup = agentIndex % options.workgroups
                                 guard let agent = known["agent\(agentIndex)"] else { continue }

@@ -58,3 +58,11 @@ public func makeLatencyHistogram() -> Histogram<UInt64> {
 @inline(__always) public func nowNanos() -> UInt64 {
     DispatchTime.now().uptimeNanoseconds
 }
+
+/// Waits until request `index` of an open-loop schedule that began at `start` (`nowNanos`) is due at `rate` per
+/// second; returns at once when it is already late.
+func sleepUntil(request index: Int, of start: UInt64, rate: Double) async throws {
+    let due = start + UInt64(Double(index) / rate * 1e9)
+    let now = nowNanos()
+    if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+}

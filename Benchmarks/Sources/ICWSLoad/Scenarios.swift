@@ -198,9 +198,7 @@ public enum Scenarios {
                             let session = try await connection.login(userId, password: target.password)
                             var index = agent
                             while index < requests {
-                                let due = start + UInt64(Double(index) / options.rate * 1e9)
-                                let now = nowNanos()
-                                if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+                                try await sleepUntil(request: index, of: start, rate: options.rate)
                                 let interaction = try await connection.createInteraction(
                                     adminToken: target.adminToken, workgroup: "Support", agent: userId)
                                 let at = nowNanos()
@@ -236,27 +234,9 @@ public enum Scenarios {
             return outcomes
         }
 
-        let (latency, missing, window) = arrivals(outcomes, sentAt: sent.withLock { $0 }, report: &report)
-        let duplicates = outcomes.reduce(0) { $0 + $1.duplicates }
-        let deliveries = outcomes.reduce(0) { $0 + $1.deliveries }
-        report.add("subscribers", Double(outcomes.count))
+        addDeliveries(outcomes, sentAt: sent.withLock { $0 }, to: &report)
         report.add("requests", Double(requests))
-        report.add("deliveries", Double(deliveries))
-        report.add("deliveries_per_s", Double(deliveries) / max(window, 0.001))
-        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(window, 0.001))
-        report.addLatency("latency", latency)
-        report.add("missing", Double(missing))
-        report.add("duplicates", Double(duplicates))
-        if let cpu = report.value("server_cpu_seconds") {
-            // The server's CPU (user + system) from the first request to the drain, per delivered message.
-            report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
-            report.remove("server_cpu_seconds")
-            // The part in user space (the rest is the kernel's, mostly the socket writes every server pays).
-            if let user = report.value("server_user_cpu_seconds") {
-                report.add("server_user_cpu_us_per_delivery", user * 1e6 / Double(max(deliveries, 1)))
-                report.remove("server_user_cpu_seconds")
-            }
-        }
+        report.add("duplicates", Double(outcomes.reduce(0) { $0 + $1.duplicates }))
         return report
     }
 
@@ -289,8 +269,9 @@ public enum Scenarios {
     }
 
     /// N SSE subscribers of a peer server and, per "request" at the scenario's rate (from as many publishing
-    /// connections as OpenICWS has agents), the two messages OpenICWS sends each supervisor: `publish(connection, index, false)` (the request added, which is timed), then
-    /// once it is answered `publish(connection, index, true)` (the request removed, as the agent completes it).
+    /// connections as OpenICWS has agents), the two messages OpenICWS sends each supervisor:
+    /// `publish(connection, index, false)` (the request added, which is timed), then once it is answered
+    /// `publish(connection, index, true)` (the request removed, as the agent completes it).
     static func broadcastFanout(
         _ target: LoadTarget, _ options: FanoutOptions, scenario: String, subscribePath: String,
         publish: @escaping @Sendable (inout LoadConnection, Int, Bool) async throws -> Void
@@ -327,9 +308,7 @@ public enum Scenarios {
                     publishers.addTask {
                         try await LoadConnection.with(host: target.host, port: target.port) { connection in
                             for index in stride(from: publisher, to: requests, by: options.agents) {
-                                let due = start + UInt64(Double(index) / options.rate * 1e9)
-                                let now = nowNanos()
-                                if due > now { try await Task.sleep(for: .nanoseconds(Int(due - now))) }
+                                try await sleepUntil(request: index, of: start, rate: options.rate)
                                 let at = nowNanos()
                                 sent.withLock { $0[index] = at }
                                 try await publish(&connection, index, false)
@@ -354,32 +333,15 @@ public enum Scenarios {
             while let outcome = try await group.next() { if let outcome { outcomes.append(outcome) } }
             return outcomes
         }
-        let (latency, missing, window) = arrivals(outcomes, sentAt: sent.withLock { $0 }, report: &report)
-        let deliveries = outcomes.reduce(0) { $0 + $1.deliveries }
-        report.add("subscribers", Double(outcomes.count))
-        report.add("deliveries", Double(deliveries))
-        report.add("deliveries_per_s", Double(deliveries) / max(window, 0.001))
-        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(window, 0.001))
-        report.addLatency("latency", latency)
-        report.add("missing", Double(missing))
-        if let cpu = report.value("server_cpu_seconds") {
-            report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
-            report.remove("server_cpu_seconds")
-            // The part in user space (the rest is the kernel's, mostly the socket writes every server pays).
-            if let user = report.value("server_user_cpu_seconds") {
-                report.add("server_user_cpu_us_per_delivery", user * 1e6 / Double(max(deliveries, 1)))
-                report.remove("server_user_cpu_seconds")
-            }
-        }
+        addDeliveries(outcomes, sentAt: sent.withLock { $0 }, to: &report)
         return report
     }
 
-    /// The arrivals of each published message: latency from its send, how many never came, and the window
-    /// that rates run over (the load, or until the last message arrived if that is later), which it adds to
-    /// `report` in place of `start_ns`.
-    static func arrivals(
-        _ outcomes: [SubscriberOutcome], sentAt: [UInt64], report: inout LoadReport
-    ) -> (latency: Histogram<UInt64>, missing: Int, window: Double) {
+    /// Adds what the subscribers read to `report`: their number, every message read and its rate, the rate
+    /// of first messages (`bench#<n>` markers), the latency of each from its send, how many never came, and the
+    /// server's CPU per message read. Rates run over the load, or until the last message arrived if that is
+    /// later (`window_seconds`, which replaces `start_ns`).
+    static func addDeliveries(_ outcomes: [SubscriberOutcome], sentAt: [UInt64], to report: inout LoadReport) {
         var latency = makeLatencyHistogram()
         var missing = 0
         var lastArrival: UInt64 = 0
@@ -394,7 +356,23 @@ public enum Scenarios {
         let window = max(report.value("load_seconds") ?? 1, Double(lastArrival > start ? lastArrival - start : 0) / 1e9)
         report.add("window_seconds", window)
         report.remove("start_ns")
-        return (latency, missing, window)
+        let deliveries = outcomes.reduce(0) { $0 + $1.deliveries }
+        report.add("subscribers", Double(outcomes.count))
+        report.add("deliveries", Double(deliveries))
+        report.add("deliveries_per_s", Double(deliveries) / max(window, 0.001))
+        report.add("added_deliveries_per_s", Double(latency.totalCount) / max(window, 0.001))
+        report.addLatency("latency", latency)
+        report.add("missing", Double(missing))
+        if let cpu = report.value("server_cpu_seconds") {
+            // The server's CPU (user + system) from the first request to the drain, per message read.
+            report.add("server_cpu_us_per_delivery", cpu * 1e6 / Double(max(deliveries, 1)))
+            report.remove("server_cpu_seconds")
+            // The part in user space (the rest is the kernel's, mostly the socket writes every server pays).
+            if let user = report.value("server_user_cpu_seconds") {
+                report.add("server_user_cpu_us_per_delivery", user * 1e6 / Double(max(deliveries, 1)))
+                report.remove("server_user_cpu_seconds")
+            }
+        }
     }
 
     /// `connections` sessions polling `GET …/messaging/messages` closed-loop.
