@@ -93,7 +93,7 @@ struct ICWSTransport: Sendable {
         request.method = .GET
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         do {
-            // A stream lasts as long as the session: no overall deadline (the server pings every 15 s).
+            // A stream lasts as long as the session: no overall deadline (the server pings a stream silent for 15 s).
             return try await http.execute(request, deadline: .distantFuture)
         } catch is CancellationError {
             throw CancellationError()

@@ -146,7 +146,7 @@ public struct OpenICWS: Sendable {
     public var openStreams: Int { streams.count }
 }
 
-/// Expires idle sessions, pings streams and probes a failing store, once a second; with a shared store,
+/// Expires idle sessions, pings streams that were silent for the ping interval and probes a failing store, once a second; with a shared store,
 /// also beats this node's heartbeat and retires nodes that stopped beating.
 struct SessionUpkeepService: Service {
     let openICWS: OpenICWS
@@ -154,7 +154,6 @@ struct SessionUpkeepService: Service {
     func run() async throws {
         let sessionsGauge = Gauge(label: "openicws_sessions")
         try? await cancelWhenGracefulShutdown {
-            var sincePing: Double = 0
             let streamGrace = Duration.seconds(openICWS.configuration.abandonedStreamSeconds)
             var sinceHeartbeat = Double.infinity
             while !Task.isCancelled {
@@ -172,11 +171,7 @@ struct SessionUpkeepService: Service {
                 for (kind, count) in await openICWS.center.subscriptionCounts() {
                     Gauge(label: "openicws_subscriptions", dimensions: [("kind", kind)]).record(count)
                 }
-                sincePing += 1
-                if sincePing >= openICWS.configuration.ssePingSeconds {
-                    sincePing = 0
-                    openICWS.streams.pingAll()
-                }
+                openICWS.streams.keepAliveTick(silentSeconds: openICWS.configuration.ssePingSeconds)
             }
         }
     }

@@ -13,6 +13,7 @@ public struct ServerConfiguration: Sendable {
     public var adminToken: String?
     public var features = FeatureVersions()
     public var sessionIdleSeconds: Double = 300
+    /// Seconds an event stream may write nothing before it gets a `:ping` keep-alive (checked once a second).
     public var ssePingSeconds: Double = 15
     /// The `retry:` the event stream advises, in milliseconds.
     public var sseRetryMilliseconds = 3_000

@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds without requests (and without an open event stream) after which a session ends.")
     var sessionIdleSeconds: Double = 300
 
-    @Option(help: "Seconds between ':ping' keep-alives on event streams.")
+    @Option(help: "Seconds an event stream may stay silent before it gets a ':ping' keep-alive.")
     var ssePingSeconds: Double = 15
 
     @Option(help: "Messages a session may have waiting before a watch's deltas collapse into a snapshot.")

@@ -2,6 +2,14 @@ import Foundation
 import ICWSCore
 import Testing
 
+/// A stream's sink that counts its wakes; it is its own wake group.
+private final class Sink: StreamSink, StreamWakeGroup, @unchecked Sendable {
+    var wakes = 0
+    func wake() { wakes += 1 }
+    var wakeGroup: any StreamWakeGroup { self }
+    func wake(_ mailboxes: [Mailbox]) { for mailbox in mailboxes { mailbox.installedSink?.wake() } }
+}
+
 /// One session's mailbox alone: streams, replay, and what a full queue does.
 @Suite("Mailbox")
 struct MailboxTests {
@@ -68,12 +76,6 @@ struct MailboxTests {
 
     @Test("a sink is woken once per batch of work, takes everything at once, and is woken again only once nothing else waited")
     func sinkWakeups() {
-        final class Sink: StreamSink, StreamWakeGroup, @unchecked Sendable {
-            var wakes = 0
-            func wake() { wakes += 1 }
-            var wakeGroup: any StreamWakeGroup { self }
-            func wake(_ mailboxes: [Mailbox]) { for mailbox in mailboxes { mailbox.installedSink?.wake() } }
-        }
         let mailbox = Mailbox(capacity: 10)
         let sink = Sink()
         let token = mailbox.attachStream()
@@ -95,7 +97,8 @@ struct MailboxTests {
         // A ping asked for while a message waits comes after the message.
         _ = mailbox.push(message("p"))
         var pings = StreamWakes()
-        mailbox.requestPing(wakes: &pings)
+        mailbox.keepAliveTick(pingAfter: 1, wakes: &pings)  // "c" went out since the last tick: no ping yet
+        mailbox.keepAliveTick(pingAfter: 1, wakes: &pings)
         #expect(sink.wakes == 3 && pings.count == 0, "woken again before it took")
         #expect(mailbox.take(for: token) { _ in } == .messages(1, more: true))
         #expect(mailbox.take(for: token) { _ in } == .ping)
@@ -114,6 +117,37 @@ struct MailboxTests {
         #expect(mailbox.take(for: newer) { taken.append($0) } == .messages(1, more: true))
         #expect(texts(taken) == ["last"])
         #expect(mailbox.take(for: newer) { _ in } == .end)
+    }
+
+    @Test("keep-alive: a stream silent for the ping interval gets one :ping; a stream that keeps receiving messages gets none")
+    func keepAlivePingsOnlySilentStreams() {
+        let mailbox = Mailbox(capacity: 10)
+        let sink = Sink()
+        let token = mailbox.attachStream()
+        #expect(mailbox.install(sink, for: token))
+        #expect(mailbox.take(for: token) { _ in } == .nothing)
+        func tick() -> Int {
+            var wakes = StreamWakes()
+            mailbox.keepAliveTick(pingAfter: 3, wakes: &wakes)
+            let count = wakes.count
+            wakes.wakeAll()
+            return count
+        }
+        // Silent: the third tick asks for a ping, which the sink takes once.
+        let silent: [Int] = [tick(), tick(), tick()]
+        #expect(silent == [0, 0, 1])
+        #expect(mailbox.take(for: token) { _ in } == .ping)
+        #expect(mailbox.take(for: token) { _ in } == .nothing)
+        // A message between every two ticks: twelve ticks and never a ping.
+        for index in 0..<12 {
+            _ = mailbox.push(message("m\(index)"))
+            #expect(mailbox.take(for: token) { _ in } == .messages(1, more: false))
+            #expect(tick() == 0, "a busy stream was pinged at tick \(index)")
+        }
+        // Silence again: the count starts from the last message, so the ping comes three ticks later.
+        let silentAgain: [Int] = [tick(), tick(), tick()]
+        #expect(silentAgain == [0, 0, 1])
+        #expect(mailbox.take(for: token) { _ in } == .ping)
     }
 
     @Test("a full queue refuses a push; collapse replaces one watch's queued messages; replaceAll replaces everything")

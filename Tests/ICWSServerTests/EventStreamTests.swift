@@ -172,6 +172,28 @@ struct EventStreamTests {
             await stream.close()
         }
     }
+
+    @Test("a stream that receives messages more often than the ping interval gets no :ping; a silent one beside it does")
+    func busyStreamsAreNotPinged() async throws {
+        try await TestServer.make(configure: { $0.ssePingSeconds = 2 }).run { http in
+            let busy = try await http.session("agent1")
+            #expect(try await busy.watchAgentAssistance().status == .noContent)
+            let busyStream = try await EventStreamRecorder.open(port: http.port, session: busy)
+            let silentStream = try await EventStreamRecorder.open(port: http.port, session: try await http.session("agent2"))
+            _ = try await busyStream.waitForEvents(1)
+            // Five seconds of requests, one every half second: each is a message on the busy stream.
+            for index in 0..<10 {
+                _ = try await busy.requestAssistanceId(try await http.createInteraction(agent: "agent1"))
+                _ = try await busyStream.waitForEvents(2 + index)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            let isPing: @Sendable (StreamItem) -> Bool = { if case .comment("ping") = $0 { return true } else { return false } }
+            #expect(await silentStream.items.contains(where: isPing), "the silent stream got no keep-alive")
+            #expect(await !busyStream.items.contains(where: isPing), "a busy stream was pinged")
+            await busyStream.close()
+            await silentStream.close()
+        }
+    }
 }
 
 @Suite("Session lifetime")

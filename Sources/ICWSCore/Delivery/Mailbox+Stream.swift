@@ -16,6 +16,7 @@ extension Mailbox {
         let (token, wake) = state.withLock { state -> (UInt64, Wake) in
             state.streamOwner += 1
             state.pingRequested = false
+            state.silentTicks = 0
             // The older stream, task or sink, is told so it sees that it lost the mailbox and ends.
             let wake = state.signal()
             if state.sink != nil {
@@ -63,6 +64,7 @@ extension Mailbox {
             if state.streamOwner != token { return .end }
             if !state.queue.isEmpty {
                 let count = state.queue.moveAll(into: &state.replay, visiting: encode)
+                state.wroteSinceTick = true
                 let more = state.closure != nil || state.pingRequested
                 if !more, state.sink?.owner == token { state.sinkWoken = false }
                 return .messages(count, more: more)
@@ -93,15 +95,25 @@ extension Mailbox {
         waiter?.resume()
     }
 
-    /// Asks the waiting stream to write a keep-alive; a sink to wake is appended to `wakes` (woken together by
-    /// the caller, one job per event loop) instead.
-    public func requestPing(wakes: inout StreamWakes) {
-        let wake = state.withLock { state -> Wake in
+    /// One keep-alive tick (the server's upkeep calls it once a second): a stream that wrote nothing for
+    /// `silentTicks` ticks in a row is asked for a `:ping`; a sink to wake is appended to `wakes` (woken
+    /// together by the caller, one job per event loop). A stream that writes messages more often than that
+    /// never gets one, and idle streams get theirs spread by their own last write, not all in the same tick.
+    public func keepAliveTick(pingAfter silentTicks: Int, wakes: inout StreamWakes) {
+        let wake = state.withLock { state -> Wake? in
+            if state.wroteSinceTick {
+                state.wroteSinceTick = false
+                state.silentTicks = 0
+                return nil
+            }
+            state.silentTicks += 1
+            guard state.silentTicks >= silentTicks else { return nil }
+            state.silentTicks = 0
             state.pingRequested = true
             return state.signal(grouped: true)
         }
-        wake.continuation?.resume()
-        if let group = wake.group { wakes.add(self, group: group) }
+        wake?.continuation?.resume()
+        if let group = wake?.group { wakes.add(self, group: group) }
     }
 
     /// The sink installed for the current stream, if any: what a `StreamWakeGroup` wakes.
@@ -116,6 +128,7 @@ extension Mailbox {
             // The stream writes `entries`; the ring takes the queue's own copy of them.
             var entries: [MailboxEntry] = []
             _ = state.queue.moveAll(into: &state.replay) { entries.append(copy $0) }
+            state.wroteSinceTick = true
             return .messages(entries)
         }
         if state.closure != nil { return .end }

@@ -102,6 +102,10 @@ public final class Mailbox: Sendable {
         var sink: (owner: UInt64, sink: any StreamSink, group: any StreamWakeGroup)?
         var sinkWoken = false
         var pingRequested = false
+        /// Keep-alive bookkeeping: whether the stream wrote messages since the last upkeep tick, and for how
+        /// many ticks in a row it wrote nothing (pings included).
+        var wroteSinceTick = false
+        var silentTicks = 0
         var closure: Closure?
         var waiter: (owner: UInt64, continuation: CheckedContinuation<Void, Never>)?
         var replay: ReplayRing

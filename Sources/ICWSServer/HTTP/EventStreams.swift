@@ -62,10 +62,12 @@ final class EventStreams: Sendable {
         for channel in channels { channel.close(promise: nil) }
     }
 
-    /// Asks every open stream to write `:ping`.
-    func pingAll() {
+    /// One keep-alive tick (once a second): every stream that wrote nothing for `silentSeconds` is asked to
+    /// write `:ping`; streams that received messages meanwhile are left alone.
+    func keepAliveTick(silentSeconds: Double) {
+        let ticks = max(1, Int(silentSeconds.rounded(.up)))
         var wakes = StreamWakes()
-        for session in sessions { session.mailbox.requestPing(wakes: &wakes) }
+        for session in sessions { session.mailbox.keepAliveTick(pingAfter: ticks, wakes: &wakes) }
         wakes.wakeAll()
     }
 
