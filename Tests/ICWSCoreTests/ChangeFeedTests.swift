@@ -194,7 +194,10 @@ struct ChangeFeedTests {
             init(mailboxes: [Mailbox]) { self.mailboxes = mailboxes }
             func wake() { wokenWhenQueued.append(mailboxes.filter { $0.count > 0 }.count) }
             var wakeGroup: any StreamWakeGroup { self }
-            func wake(_ mailboxes: [Mailbox]) { for mailbox in mailboxes { mailbox.installedSink?.wake() } }
+            func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+        for mailbox in mailboxes { mailbox.installedSink?.wake() }
+        done()
+    }
         }
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())
         var state = try state(requested: false)

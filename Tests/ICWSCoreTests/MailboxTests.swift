@@ -7,7 +7,10 @@ private final class Sink: StreamSink, StreamWakeGroup, @unchecked Sendable {
     var wakes = 0
     func wake() { wakes += 1 }
     var wakeGroup: any StreamWakeGroup { self }
-    func wake(_ mailboxes: [Mailbox]) { for mailbox in mailboxes { mailbox.installedSink?.wake() } }
+    func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+        for mailbox in mailboxes { mailbox.installedSink?.wake() }
+        done()
+    }
 }
 
 /// One session's mailbox alone: streams, replay, and what a full queue does.

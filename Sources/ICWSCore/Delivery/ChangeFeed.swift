@@ -240,7 +240,7 @@ final class ChangeFeed {
             queuedSinceWake += 1
             // A large fan-out wakes its streams in batches, so their event loops start writing while the rest
             // is still being queued (instead of after the last watch).
-            if pendingWakes.count >= Self.wakeBatch { wakeStreams() }
+            if pendingWakes.count >= Self.wakeBatch { wakeStreams(more: true) }
         case .closed:
             break
         case .full:
@@ -258,13 +258,14 @@ final class ChangeFeed {
     /// How many streams a publication queues for before it wakes them.
     static let wakeBatch = 128
 
-    /// Wakes the sinks of every mailbox that got messages, together.
-    func wakeStreams() {
-        if queuedSinceWake > 0 {
+    /// Wakes the sinks of every mailbox that got messages, together; with `more`, a batch of a fan-out that
+    /// goes on (its wakes share one lane).
+    func wakeStreams(more: Bool = false) {
+        if queuedSinceWake > 0, !more {
             queuedCounter.increment(by: queuedSinceWake)
             queuedSinceWake = 0
         }
-        pendingWakes.wakeAll()
+        if more { pendingWakes.wakeSoFar() } else { pendingWakes.wakeAll() }
     }
 
     /// How many watches of each kind are open (for metrics; asked once a second, so counted in locals rather

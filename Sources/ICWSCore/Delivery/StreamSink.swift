@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// A stream that is told when its mailbox has work, instead of a task waiting on the mailbox: the server's
 /// sink then writes from its connection's event loop, so a fan-out resumes no task per stream.
 public protocol StreamSink: AnyObject, Sendable {
@@ -13,16 +16,83 @@ public protocol StreamSink: AnyObject, Sendable {
 /// Wakes many sinks at once (the server: one job on their event loop).
 public protocol StreamWakeGroup: AnyObject, Sendable {
     /// Wakes the sinks installed in `mailboxes`, all of this group: each is found with `Mailbox.installedSink`.
-    func wake(_ mailboxes: [Mailbox])
+    /// Calls `done` once they have taken their work (the server: at the end of the event loop's job), so that
+    /// the next group of the same fan-out may start.
+    func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void)
+}
+
+/// The wake jobs of one fan-out, run at most `width` at a time: one group's job starts when an earlier one is
+/// done. With the default width (one less than the cores) a large fan-out never occupies every core at once:
+/// one stays free for requests, the store, and whatever else runs on the machine, such as subscribers on the
+/// same host, which then read while the rest is still being written. Successive fan-outs have their own lanes
+/// and overlap, so a steady load still uses every core.
+final class WakeLane: Sendable {
+    private struct State {
+        var running = 0
+        var waiting: [(group: any StreamWakeGroup, mailboxes: [Mailbox])] = []
+        var next = 0
+    }
+
+    static let defaultWidth = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+
+    private let width: Int
+    private let state = Mutex(State())
+
+    init(width: Int) {
+        self.width = width
+    }
+
+    func submit(_ group: any StreamWakeGroup, _ mailboxes: [Mailbox]) {
+        let start = state.withLock { state -> Bool in
+            guard state.running < width else {
+                // A group that already waits takes these mailboxes too: one job, not one per batch.
+                let id = ObjectIdentifier(group)
+                for index in state.next..<state.waiting.count where ObjectIdentifier(state.waiting[index].group) == id {
+                    state.waiting[index].mailboxes += mailboxes
+                    return false
+                }
+                state.waiting.append((group, mailboxes))
+                return false
+            }
+            state.running += 1
+            return true
+        }
+        if start { group.wake(mailboxes, then: jobDone) }
+    }
+
+    private func jobDone() {
+        let job = state.withLock { state -> (group: any StreamWakeGroup, mailboxes: [Mailbox])? in
+            guard state.next < state.waiting.count else {
+                state.running -= 1
+                state.waiting.removeAll()
+                state.next = 0
+                return nil
+            }
+            defer { state.next += 1 }
+            return state.waiting[state.next]
+        }
+        if let job { job.group.wake(job.mailboxes, then: jobDone) }
+    }
 }
 
 /// Mailboxes whose sinks are to be woken, by group: filled while a publication queues, then woken together.
 public struct StreamWakes {
     private var groups: [(id: ObjectIdentifier, group: any StreamWakeGroup, mailboxes: [Mailbox])] = []
+    /// The fan-out's lane, while `wakeSoFar` keeps one for later batches.
+    private var lane: WakeLane?
     /// How many mailboxes wait to be woken.
     public private(set) var count = 0
 
-    public init() {}
+    /// How many of the fan-out's jobs may run at once.
+    private let laneWidth: Int
+
+    public init() {
+        laneWidth = WakeLane.defaultWidth
+    }
+
+    init(laneWidth: Int) {
+        self.laneWidth = laneWidth
+    }
 
     mutating func add(_ mailbox: Mailbox, group: any StreamWakeGroup) {
         let id = ObjectIdentifier(group)
@@ -35,12 +105,22 @@ public struct StreamWakes {
         groups.append((id, group, [mailbox]))
     }
 
-    /// Wakes every mailbox's sink, one call per group, and empties the list.
+    /// Wakes every mailbox's sink, one job per group through one lane (see `WakeLane`), and empties the list;
+    /// the fan-out ends here.
     public mutating func wakeAll() {
+        wakeSoFar()
+        lane = nil
+    }
+
+    /// Wakes what was added so far, as `wakeAll` does, while the fan-out goes on: the batches that follow
+    /// join the same lane.
+    public mutating func wakeSoFar() {
         guard count > 0 else { return }
         let woken = groups
         groups.removeAll(keepingCapacity: true)
         count = 0
-        for (_, group, mailboxes) in woken { group.wake(mailboxes) }
+        let lane = self.lane ?? WakeLane(width: laneWidth)
+        self.lane = lane
+        for (_, group, mailboxes) in woken { lane.submit(group, mailboxes) }
     }
 }

@@ -116,7 +116,7 @@ final class PumpWakeGroup: StreamWakeGroup {
         self.eventLoop = eventLoop
     }
 
-    func wake(_ mailboxes: [Mailbox]) {
+    func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
         eventLoop.execute {
             var count = 0
             var last: StreamPump?
@@ -126,6 +126,7 @@ final class PumpWakeGroup: StreamWakeGroup {
                 count += pump.pump()
                 last = pump
             }
+            done()
             // Counted once per job (the pumps of one server share the counter).
             if count > 0 { last?.delivered.increment(by: count) }
         }

@@ -1,0 +1,73 @@
+@testable import ICWSCore
+import Synchronization
+import Testing
+
+/// How a fan-out's wake jobs take turns (`StreamWakes` and its lane), with event loops played by groups that
+/// record their jobs and finish them when the test says so.
+@Suite("Wake lanes")
+struct WakeLaneTests {
+    /// The jobs started so far, in order: the group, how many mailboxes, and how to say it is done.
+    final class Log: Sendable {
+        let jobs = Mutex<[(group: String, mailboxes: Int, done: @Sendable () -> Void)]>([])
+        var started: [String] { jobs.withLock { $0.map { "\($0.group)\($0.mailboxes)" } } }
+        func finish(_ index: Int) { jobs.withLock { $0[index].done }() }
+    }
+
+    final class Group: StreamWakeGroup {
+        let name: String
+        let log: Log
+        init(_ name: String, log: Log) {
+            self.name = name
+            self.log = log
+        }
+        func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+            log.jobs.withLock { $0.append((name, mailboxes.count, done)) }
+        }
+    }
+
+    @Test("with one lane, the jobs of a fan-out run one after another; later batches join the job that waits for their group")
+    func oneAtATime() {
+        let log = Log()
+        let a = Group("a", log: log), b = Group("b", log: log)
+        var wakes = StreamWakes(laneWidth: 1)
+        for _ in 0..<3 { wakes.add(Mailbox(), group: a) }
+        for _ in 0..<2 { wakes.add(Mailbox(), group: b) }
+        wakes.wakeSoFar()
+        #expect(log.started == ["a3"], "only the first group's job runs; b waits")
+        // A second batch while a's job runs: its b part joins the waiting b job, its a part waits after it.
+        wakes.add(Mailbox(), group: b)
+        wakes.add(Mailbox(), group: a)
+        wakes.wakeAll()
+        #expect(log.started == ["a3"])
+        log.finish(0)
+        #expect(log.started == ["a3", "b3"])
+        log.finish(1)
+        #expect(log.started == ["a3", "b3", "a1"])
+        log.finish(2)
+        #expect(log.started.count == 3, "nothing else was queued")
+
+        // A new fan-out has its own lane: it starts at once, even while an older one still runs.
+        var older = StreamWakes(laneWidth: 1)
+        older.add(Mailbox(), group: a)
+        older.add(Mailbox(), group: b)
+        older.wakeAll()
+        var newer = StreamWakes(laneWidth: 1)
+        newer.add(Mailbox(), group: b)
+        newer.wakeAll()
+        #expect(log.started.suffix(2) == ["a1", "b1"])
+    }
+
+    @Test("a wider lane runs that many jobs at once and starts the next as soon as one is done")
+    func width() {
+        let log = Log()
+        let groups = (0..<4).map { Group("g\($0)", log: log) }
+        var wakes = StreamWakes(laneWidth: 2)
+        for group in groups { wakes.add(Mailbox(), group: group) }
+        wakes.wakeAll()
+        #expect(log.started == ["g01", "g11"])
+        log.finish(1)
+        #expect(log.started == ["g01", "g11", "g21"])
+        log.finish(0)
+        #expect(log.started == ["g01", "g11", "g21", "g31"])
+    }
+}
