@@ -29,7 +29,7 @@ struct WakeLaneTests {
     func oneAtATime() {
         let log = Log()
         let a = Group("a", log: log), b = Group("b", log: log)
-        var wakes = StreamWakes(laneWidth: 1)
+        var wakes = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100)
         for _ in 0..<3 { wakes.add(Mailbox(), group: a) }
         for _ in 0..<2 { wakes.add(Mailbox(), group: b) }
         wakes.wakeSoFar()
@@ -47,11 +47,11 @@ struct WakeLaneTests {
         #expect(log.started.count == 3, "nothing else was queued")
 
         // A new fan-out has its own lane: it starts at once, even while an older one still runs.
-        var older = StreamWakes(laneWidth: 1)
+        var older = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100)
         older.add(Mailbox(), group: a)
         older.add(Mailbox(), group: b)
         older.wakeAll()
-        var newer = StreamWakes(laneWidth: 1)
+        var newer = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100)
         newer.add(Mailbox(), group: b)
         newer.wakeAll()
         #expect(log.started.suffix(2) == ["a1", "b1"])
@@ -61,7 +61,7 @@ struct WakeLaneTests {
     func width() {
         let log = Log()
         let groups = (0..<4).map { Group("g\($0)", log: log) }
-        var wakes = StreamWakes(laneWidth: 2)
+        var wakes = StreamWakes(laneWidth: 2, fullWidth: 4, wideFanOut: 100)
         for group in groups { wakes.add(Mailbox(), group: group) }
         wakes.wakeAll()
         #expect(log.started == ["g01", "g11"])
@@ -69,5 +69,21 @@ struct WakeLaneTests {
         #expect(log.started == ["g01", "g11", "g21"])
         log.finish(0)
         #expect(log.started == ["g01", "g11", "g21", "g31"])
+    }
+
+    @Test("a fan-out to more streams than the wide limit widens its lane: the jobs that wait start at once")
+    func wideFanOut() {
+        let log = Log()
+        let a = Group("a", log: log), b = Group("b", log: log), c = Group("c", log: log)
+        var wakes = StreamWakes(laneWidth: 1, fullWidth: 3, wideFanOut: 4)
+        for group in [a, b] { wakes.add(Mailbox(), group: group) }
+        wakes.wakeSoFar()
+        #expect(log.started == ["a1"], "two streams: one job at a time")
+        for group in [a, b, c] { wakes.add(Mailbox(), group: group) }
+        wakes.wakeAll()
+        // Five streams now: b (both batches) and the second a start beside the first a; c waits for a turn.
+        #expect(log.started == ["a1", "b2", "a1"])
+        log.finish(0)
+        #expect(log.started == ["a1", "b2", "a1", "c1"])
     }
 }

@@ -22,29 +22,41 @@ public protocol StreamWakeGroup: AnyObject, Sendable {
 }
 
 /// The wake jobs of one fan-out, run at most `width` at a time: one group's job starts when an earlier one is
-/// done. With the default width (one less than the cores) a large fan-out never occupies every core at once:
-/// one stays free for requests, the store, and whatever else runs on the machine, such as subscribers on the
-/// same host, which then read while the rest is still being written. Successive fan-outs have their own lanes
-/// and overlap, so a steady load still uses every core.
+/// done. With the default width (one less than the cores) a fan-out never occupies every core at once: one
+/// stays free for requests, the store, and whatever else runs on the machine, such as subscribers on the same
+/// host, which then read while the rest is still being written. A very large fan-out widens its lane to every
+/// core (`StreamWakes.wideFanOut`), where writing it on fewer would take longer than its readers need.
+/// Successive fan-outs have their own lanes and overlap, so a steady load still uses every core.
 final class WakeLane: Sendable {
+    typealias Job = (group: any StreamWakeGroup, mailboxes: [Mailbox])
+
     private struct State {
+        var width: Int
         var running = 0
-        var waiting: [(group: any StreamWakeGroup, mailboxes: [Mailbox])] = []
+        var waiting: [Job] = []
         var next = 0
+
+        /// The next waiting job, counted as running, if the width allows one more.
+        mutating func startNext() -> Job? {
+            guard running < width, next < waiting.count else { return nil }
+            running += 1
+            defer { next += 1 }
+            return waiting[next]
+        }
     }
 
     static let defaultWidth = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    static let fullWidth = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    private let width: Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(width: Int) {
-        self.width = width
+        state = Mutex(State(width: width))
     }
 
     func submit(_ group: any StreamWakeGroup, _ mailboxes: [Mailbox]) {
         let start = state.withLock { state -> Bool in
-            guard state.running < width else {
+            guard state.running < state.width else {
                 // A group that already waits takes these mailboxes too: one job, not one per batch.
                 let id = ObjectIdentifier(group)
                 for index in state.next..<state.waiting.count where ObjectIdentifier(state.waiting[index].group) == id {
@@ -60,16 +72,25 @@ final class WakeLane: Sendable {
         if start { group.wake(mailboxes, then: jobDone) }
     }
 
+    /// Lets `width` jobs run at once from now on; waiting jobs start as far as that allows.
+    func widen(to width: Int) {
+        var started: [Job] = []
+        state.withLock { state in
+            state.width = max(state.width, width)
+            while let job = state.startNext() { started.append(job) }
+        }
+        for job in started { job.group.wake(job.mailboxes, then: jobDone) }
+    }
+
     private func jobDone() {
-        let job = state.withLock { state -> (group: any StreamWakeGroup, mailboxes: [Mailbox])? in
-            guard state.next < state.waiting.count else {
-                state.running -= 1
+        let job = state.withLock { state -> Job? in
+            state.running -= 1
+            if let job = state.startNext() { return job }
+            if state.running == 0 {
                 state.waiting.removeAll()
                 state.next = 0
-                return nil
             }
-            defer { state.next += 1 }
-            return state.waiting[state.next]
+            return nil
         }
         if let job { job.group.wake(job.mailboxes, then: jobDone) }
     }
@@ -78,20 +99,29 @@ final class WakeLane: Sendable {
 /// Mailboxes whose sinks are to be woken, by group: filled while a publication queues, then woken together.
 public struct StreamWakes {
     private var groups: [(id: ObjectIdentifier, group: any StreamWakeGroup, mailboxes: [Mailbox])] = []
-    /// The fan-out's lane, while `wakeSoFar` keeps one for later batches.
+    /// The fan-out's lane, while `wakeSoFar` keeps one for later batches, and how many mailboxes it woke.
     private var lane: WakeLane?
+    private var wokenInFanOut = 0
     /// How many mailboxes wait to be woken.
     public private(set) var count = 0
 
-    /// How many of the fan-out's jobs may run at once.
+    /// How many of the fan-out's jobs may run at once, and how many once it woke more than `wideFanOut`.
     private let laneWidth: Int
+    private let fullWidth: Int
+    private let wideFanOut: Int
+
+    /// A fan-out to more streams than this is written on every core: one loop would take longer to write it
+    /// (about 5 ms per 1,000 streams here) than its readers need to read it.
+    static let wideFanOut = 4_096
 
     public init() {
-        laneWidth = WakeLane.defaultWidth
+        self.init(laneWidth: WakeLane.defaultWidth, fullWidth: WakeLane.fullWidth, wideFanOut: Self.wideFanOut)
     }
 
-    init(laneWidth: Int) {
+    init(laneWidth: Int, fullWidth: Int, wideFanOut: Int) {
         self.laneWidth = laneWidth
+        self.fullWidth = fullWidth
+        self.wideFanOut = wideFanOut
     }
 
     mutating func add(_ mailbox: Mailbox, group: any StreamWakeGroup) {
@@ -110,6 +140,7 @@ public struct StreamWakes {
     public mutating func wakeAll() {
         wakeSoFar()
         lane = nil
+        wokenInFanOut = 0
     }
 
     /// Wakes what was added so far, as `wakeAll` does, while the fan-out goes on: the batches that follow
@@ -118,9 +149,12 @@ public struct StreamWakes {
         guard count > 0 else { return }
         let woken = groups
         groups.removeAll(keepingCapacity: true)
+        let wasWide = wokenInFanOut > wideFanOut
+        wokenInFanOut += count
         count = 0
         let lane = self.lane ?? WakeLane(width: laneWidth)
         self.lane = lane
         for (_, group, mailboxes) in woken { lane.submit(group, mailboxes) }
+        if !wasWide, wokenInFanOut > wideFanOut { lane.widen(to: fullWidth) }
     }
 }
