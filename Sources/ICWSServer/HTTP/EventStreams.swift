@@ -65,7 +65,8 @@ final class EventStreams: Sendable {
     /// One keep-alive tick (once a second): every stream that wrote nothing for `silentSeconds` is asked to
     /// write `:ping`; streams that received messages meanwhile are left alone.
     func keepAliveTick(silentSeconds: Double) {
-        let ticks = max(1, Int(silentSeconds.rounded(.up)))
+        // Clamped: `--sse-ping-seconds inf` (or 1e300) means never, and must not trap in the conversion.
+        let ticks = Int(min(max(1, silentSeconds.rounded(.up)), Double(Int32.max)))
         var wakes = StreamWakes()
         for session in sessions { session.mailbox.keepAliveTick(pingAfter: ticks, wakes: &wakes) }
         wakes.wakeAll()
