@@ -173,6 +173,17 @@ struct EventStreamTests {
         }
     }
 
+    @Test("--sse-ping-seconds inf means no pings: the upkeep keeps ticking and the server keeps answering")
+    func infinitePingInterval() async throws {
+        try await TestServer.make(configure: { $0.ssePingSeconds = .infinity }).run { http in
+            let stream = try await EventStreamRecorder.open(port: http.port, session: try await http.session("agent1"))
+            try await Task.sleep(for: .milliseconds(2_500))
+            #expect(try await http.session("agent2").send(.get, "/connection").status == .ok)
+            #expect(await !stream.items.contains { if case .comment("ping") = $0 { return true } else { return false } })
+            await stream.close()
+        }
+    }
+
     @Test("a stream that receives messages more often than the ping interval gets no :ping; a silent one beside it does")
     func busyStreamsAreNotPinged() async throws {
         try await TestServer.make(configure: { $0.ssePingSeconds = 2 }).run { http in
