@@ -146,8 +146,8 @@ public struct OpenICWS: Sendable {
     public var openStreams: Int { streams.count }
 }
 
-/// Expires idle sessions, pings streams that were silent for the ping interval and probes a failing store, once a second; with a shared store,
-/// also beats this node's heartbeat and retires nodes that stopped beating.
+/// Once a second: expires idle sessions, pings streams that were silent for the ping interval, and probes a
+/// failing store; with a shared store, also beats this node's heartbeat and retires nodes that stopped beating.
 struct SessionUpkeepService: Service {
     let openICWS: OpenICWS
 

@@ -20,6 +20,15 @@ struct MailboxTests {
         OutboundMessage(watch: watch, isDelta: delta, json: Array(text.utf8))
     }
 
+    /// A mailbox of ten with a stream attached and a counting sink installed for it.
+    private func attachedSink() -> (Mailbox, Sink, UInt64) {
+        let mailbox = Mailbox(capacity: 10)
+        let sink = Sink()
+        let token = mailbox.attachStream()
+        #expect(mailbox.install(sink, for: token))
+        return (mailbox, sink, token)
+    }
+
     func texts(_ entries: [MailboxEntry]) -> [String] { entries.map { String(decoding: $0.message.json, as: UTF8.self) } }
 
     func texts(_ event: StreamEvent) -> [String] {
@@ -79,10 +88,7 @@ struct MailboxTests {
 
     @Test("a sink is woken once per batch of work, takes everything at once, and is woken again only once nothing else waited")
     func sinkWakeups() {
-        let mailbox = Mailbox(capacity: 10)
-        let sink = Sink()
-        let token = mailbox.attachStream()
-        #expect(mailbox.install(sink, for: token))
+        let (mailbox, sink, token) = attachedSink()
         #expect(sink.wakes == 1)
         _ = mailbox.push(message("a"))
         _ = mailbox.push(message("b"))
@@ -124,10 +130,7 @@ struct MailboxTests {
 
     @Test("keep-alive: a stream silent for the ping interval gets one :ping; a stream that keeps receiving messages gets none")
     func keepAlivePingsOnlySilentStreams() {
-        let mailbox = Mailbox(capacity: 10)
-        let sink = Sink()
-        let token = mailbox.attachStream()
-        #expect(mailbox.install(sink, for: token))
+        let (mailbox, sink, token) = attachedSink()
         #expect(mailbox.take(for: token) { _ in } == .nothing)
         func tick() -> Int {
             var wakes = StreamWakes()
