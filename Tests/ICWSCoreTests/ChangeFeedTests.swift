@@ -195,9 +195,9 @@ struct ChangeFeedTests {
             func wake() { wokenWhenQueued.append(mailboxes.filter { $0.count > 0 }.count) }
             var wakeGroup: any StreamWakeGroup { self }
             func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
-        for mailbox in mailboxes { mailbox.installedSink?.wake() }
-        done()
-    }
+                for mailbox in mailboxes { mailbox.installedSink?.wake() }
+                done()
+            }
         }
         let feed = ChangeFeed(directory: directory, features: FeatureVersions())
         var state = try state(requested: false)
@@ -231,6 +231,47 @@ struct ChangeFeedTests {
             #expect(delivered.count == 1)
             #expect((delivered.first?["requestsAdded"] as? [[String: Any]])?.first?["assistanceId"] as? String == "a1")
         }
+    }
+
+    @Test("a fan-out reaches a user's streams in the order their sessions were opened, also after some left")
+    func fanOutOrder() throws {
+        /// One group for every stream (as one event loop): records the order in which mailboxes are woken.
+        final class Group: StreamSink, StreamWakeGroup, @unchecked Sendable {
+            var woken: [ObjectIdentifier] = []
+            func wake() {}
+            var wakeGroup: any StreamWakeGroup { self }
+            func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+                woken += mailboxes.map(ObjectIdentifier.init)
+                done()
+            }
+        }
+        let group = Group()
+        let feed = ChangeFeed(directory: directory, features: FeatureVersions())
+        var state = try state(requested: false)
+        func open() throws -> Session {
+            let session = try session("supervisor1")
+            feed.add(session)
+            #expect(try feed.subscribe(sessionId: session.id, to: .supervisorAssistance, queue: nil, state: state))
+            feed.publish([], snapshots: [(session.id, .supervisorAssistance)], state: state)
+            _ = session.mailbox.drain()
+            let token = session.mailbox.attachStream()
+            #expect(session.mailbox.install(group, for: token))
+            #expect(session.mailbox.take(for: token) { _ in } == .nothing)
+            return session
+        }
+        var sessions = try (0..<60).map { _ in try open() }
+        // Sessions leave from the middle and new ones come: the newest are last.
+        for index in [40, 25, 3] {
+            feed.remove(sessions.remove(at: index), reason: "bye", shouldReconnect: false)
+        }
+        sessions += try (0..<5).map { _ in try open() }
+        group.woken.removeAll()
+
+        let request = try state.requestAssistance(
+            by: try #require(directory.user("agent1")), interactionId: "1000000001", text: "help", at: now)
+        state.applyCommitted(request.events)
+        feed.publish(request.events, state: state)
+        #expect(group.woken == sessions.map { ObjectIdentifier($0.mailbox) })
     }
 
     @Test("a details watch still waiting for its snapshot gets no delta; the snapshot includes the change")

@@ -43,7 +43,7 @@ extension ChangeFeed {
     /// One delta per status watch that holds one of `userIds`, with only what changed.
     func publishStatuses(_ userIds: [String], state: DomainState, memo: inout [AnyHashable: SharedJSON]) {
         var bodies: [String: UserStatusBody] = [:]
-        var watchers: [ObjectIdentifier: SessionWatches] = [:]
+        var watchers = SessionsInOrder()
         for userId in userIds {
             bodies[userId] = statusBody(userId, state: state)
             for (key, watch) in statusWatchers[userId] ?? [:] { watchers[key] = watch }
