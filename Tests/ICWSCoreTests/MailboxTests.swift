@@ -130,7 +130,7 @@ struct MailboxTests {
 
     @Test("keep-alive: a stream silent for the ping interval gets one :ping; a stream that keeps receiving messages gets none")
     func keepAlivePingsOnlySilentStreams() {
-        let (mailbox, sink, token) = attachedSink()
+        let (mailbox, _, token) = attachedSink()
         #expect(mailbox.take(for: token) { _ in } == .nothing)
         func tick() -> Int {
             var wakes = StreamWakes()
