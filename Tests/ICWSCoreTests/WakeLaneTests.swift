@@ -16,12 +16,19 @@ struct WakeLaneTests {
     final class Group: StreamWakeGroup {
         let name: String
         let log: Log
-        init(_ name: String, log: Log) {
+        /// Plays the group whose thread the test runs on.
+        let isCurrent: Bool
+        init(_ name: String, log: Log, current: Bool = false) {
             self.name = name
             self.log = log
+            self.isCurrent = current
         }
         func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
             log.jobs.withLock { $0.append((name, mailboxes.count, done)) }
+        }
+        func wakeHere(_ mailboxes: [Mailbox]) {
+            // Done before it returns: there is nothing to finish later.
+            log.jobs.withLock { $0.append(("here:\(name)", mailboxes.count, {})) }
         }
     }
 
@@ -85,5 +92,39 @@ struct WakeLaneTests {
         #expect(log.started == ["a1", "b2", "a1"])
         log.finish(0)
         #expect(log.started == ["a1", "b2", "a1", "c1"])
+    }
+
+    @Test("a publication writes its first batch at once for the group whose thread it runs on; the rest take turns as jobs")
+    func firstBatchHere() {
+        let log = Log()
+        let a = Group("a", log: log), b = Group("b", log: log, current: true)
+        var wakes = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100)
+        wakes.writesFirstBatchHere = true
+        for _ in 0..<3 { wakes.add(Mailbox(), group: a) }
+        for _ in 0..<2 { wakes.add(Mailbox(), group: b) }
+        wakes.wakeSoFar()
+        // b's streams were written before wakeSoFar returned, and its turn is over: a's job starts.
+        #expect(log.started == ["here:b2", "a3"])
+        // Later batches of the same fan-out are jobs, b's too: it waits for a's turn.
+        wakes.add(Mailbox(), group: b)
+        wakes.add(Mailbox(), group: a)
+        wakes.wakeAll()
+        #expect(log.started == ["here:b2", "a3"])
+        log.finish(1)
+        #expect(log.started == ["here:b2", "a3", "b1"])
+        log.finish(2)
+        #expect(log.started == ["here:b2", "a3", "b1", "a1"])
+
+        // The next publication starts a new fan-out: its first batch is written here again.
+        wakes.add(Mailbox(), group: a)
+        wakes.add(Mailbox(), group: b)
+        wakes.wakeAll()
+        #expect(log.started.suffix(2) == ["here:b1", "a1"])
+
+        // Without `writesFirstBatchHere` (a ping tick, a single push), every batch is a job.
+        var plain = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100)
+        plain.add(Mailbox(), group: b)
+        plain.wakeAll()
+        #expect(log.started.last == "b1")
     }
 }

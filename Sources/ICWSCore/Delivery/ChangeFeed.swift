@@ -56,6 +56,7 @@ final class ChangeFeed {
         self.features = features
         self.encoder = encoder
         self.watchesPerSession = watchesPerSession
+        pendingWakes.writesFirstBatchHere = true
     }
 
     // MARK: Sessions

@@ -19,6 +19,20 @@ public protocol StreamWakeGroup: AnyObject, Sendable {
     /// Calls `done` once they have taken their work (the server: at the end of the event loop's job), so that
     /// the next group of the same fan-out may start.
     func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void)
+
+    /// Whether the calling thread is the one these sinks write on (the server: the group's event loop).
+    var isCurrent: Bool { get }
+
+    /// Wakes the sinks in `mailboxes` on the calling thread, before returning; called only when `isCurrent`.
+    func wakeHere(_ mailboxes: [Mailbox])
+}
+
+extension StreamWakeGroup {
+    public var isCurrent: Bool { false }
+
+    public func wakeHere(_ mailboxes: [Mailbox]) {
+        wake(mailboxes) {}
+    }
 }
 
 /// The wake jobs of one fan-out, run at most `width` at a time: one group's job starts when an earlier one is
@@ -54,6 +68,7 @@ final class WakeLane: Sendable {
         state = Mutex(State(width: width))
     }
 
+    /// Runs a job for `mailboxes` now if the width allows, else queues it.
     func submit(_ group: any StreamWakeGroup, _ mailboxes: [Mailbox]) {
         let start = state.withLock { state -> Bool in
             guard state.running < state.width else {
@@ -70,6 +85,14 @@ final class WakeLane: Sendable {
             return true
         }
         if start { group.wake(mailboxes, then: jobDone) }
+    }
+
+    /// Wakes `mailboxes` on the calling thread, the group's own (`StreamWakeGroup.wakeHere`), as one of the
+    /// lane's jobs, before returning. Called on a new lane: the job always fits.
+    func runHere(_ group: any StreamWakeGroup, _ mailboxes: [Mailbox]) {
+        state.withLock { $0.running += 1 }
+        group.wakeHere(mailboxes)
+        jobDone()
     }
 
     /// Lets `width` jobs run at once from now on; waiting jobs start as far as that allows.
@@ -104,6 +127,11 @@ public struct StreamWakes {
     private var wokenInFanOut = 0
     /// How many mailboxes wait to be woken.
     public private(set) var count = 0
+    /// Whether a fan-out's first batch is written at once on the calling thread, for the group whose thread
+    /// that is (`StreamWakeGroup.isCurrent`), instead of as a job queued behind the rest of the fan-out. A
+    /// publication takes about 1 µs per stream to queue (2 ms for 2,000): with this, its first streams are
+    /// written after about 0.1 ms instead. See `WakeLane.runHere`.
+    var writesFirstBatchHere = false
 
     /// How many of the fan-out's jobs may run at once, and how many once it woke more than `wideFanOut`.
     private let laneWidth: Int
@@ -152,9 +180,15 @@ public struct StreamWakes {
         let wasWide = wokenInFanOut > wideFanOut
         wokenInFanOut += count
         count = 0
+        let starts = self.lane == nil
         let lane = self.lane ?? WakeLane(width: laneWidth)
         self.lane = lane
-        for (_, group, mailboxes) in woken { lane.submit(group, mailboxes) }
+        var here: Int?
+        if starts, writesFirstBatchHere {
+            here = woken.firstIndex { $0.group.isCurrent }
+            if let here { lane.runHere(woken[here].group, woken[here].mailboxes) }
+        }
+        for (index, (_, group, mailboxes)) in woken.enumerated() where index != here { lane.submit(group, mailboxes) }
         if !wasWide, wokenInFanOut > wideFanOut { lane.widen(to: fullWidth) }
     }
 }

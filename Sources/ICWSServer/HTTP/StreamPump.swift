@@ -118,17 +118,31 @@ final class PumpWakeGroup: StreamWakeGroup {
 
     func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
         eventLoop.execute {
-            var count = 0
-            var last: StreamPump?
-            for mailbox in mailboxes {
-                // Only pumps are installed with this group; a mailbox whose stream ended meanwhile has none.
-                guard let pump = mailbox.installedSink as? StreamPump else { continue }
-                count += pump.pump()
-                last = pump
-            }
+            let (count, last) = Self.pump(mailboxes)
             done()
             // Counted once per job (the pumps of one server share the counter).
             if count > 0 { last?.delivered.increment(by: count) }
         }
+    }
+
+    var isCurrent: Bool { eventLoop.inEventLoop }
+
+    func wakeHere(_ mailboxes: [Mailbox]) {
+        eventLoop.assertInEventLoop()
+        let (count, last) = Self.pump(mailboxes)
+        if count > 0 { last?.delivered.increment(by: count) }
+    }
+
+    /// On the event loop: pumps the streams of `mailboxes`; returns how many messages they wrote, and one pump.
+    private static func pump(_ mailboxes: [Mailbox]) -> (count: Int, last: StreamPump?) {
+        var count = 0
+        var last: StreamPump?
+        for mailbox in mailboxes {
+            // Only pumps are installed with this group; a mailbox whose stream ended meanwhile has none.
+            guard let pump = mailbox.installedSink as? StreamPump else { continue }
+            count += pump.pump()
+            last = pump
+        }
+        return (count, last)
     }
 }
