@@ -111,18 +111,22 @@ final class StreamPump: StreamSink, @unchecked Sendable {
 /// which the event loop is using.
 final class PumpWakeGroup: StreamWakeGroup {
     let eventLoop: any EventLoop
+    /// How the jobs reach the loop (see `LoopDoorbell`); `execute` when it has none.
+    private let doorbell: LoopDoorbell?
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+        self.doorbell = LoopDoorbell.make(for: eventLoop)
     }
 
     func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
-        eventLoop.execute {
+        let job: @Sendable () -> Void = {
             let (count, last) = Self.pump(mailboxes)
             done()
             // Counted once per job (the pumps of one server share the counter).
             if count > 0 { last?.delivered.increment(by: count) }
         }
+        if let doorbell { doorbell.ring(job) } else { eventLoop.execute(job) }
     }
 
     var isCurrent: Bool { eventLoop.inEventLoop }
