@@ -9,6 +9,8 @@ struct WakeLaneTests {
     /// The jobs started so far, in order: the group, how many mailboxes, and how to say it is done.
     final class Log: Sendable {
         let jobs = Mutex<[(group: String, mailboxes: Int, done: @Sendable () -> Void)]>([])
+        /// Which of `jobs` were handed over (started as an earlier job ended) rather than woken.
+        let handedOver = Mutex<[Int]>([])
         var started: [String] { jobs.withLock { $0.map { "\($0.group)\($0.mailboxes)" } } }
         func finish(_ index: Int) { jobs.withLock { $0[index].done }() }
     }
@@ -25,6 +27,13 @@ struct WakeLaneTests {
         }
         func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
             log.jobs.withLock { $0.append((name, mailboxes.count, done)) }
+        }
+        func handOver(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+            let index = log.jobs.withLock { jobs in
+                jobs.append((name, mailboxes.count, done))
+                return jobs.count - 1
+            }
+            log.handedOver.withLock { $0.append(index) }
         }
         func wakeHere(_ mailboxes: [Mailbox]) {
             // Done before it returns: there is nothing to finish later.
@@ -52,6 +61,7 @@ struct WakeLaneTests {
         #expect(log.started == ["a3", "b3", "a1"])
         log.finish(2)
         #expect(log.started.count == 3, "nothing else was queued")
+        #expect(log.handedOver.withLock { $0 } == [1, 2], "a job that starts as another ends is handed over")
 
         // A new fan-out has its own lane: it starts at once, even while an older one still runs.
         var older = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100)
@@ -114,6 +124,9 @@ struct WakeLaneTests {
         #expect(log.started == ["here:b2", "a3", "b1"])
         log.finish(2)
         #expect(log.started == ["here:b2", "a3", "b1", "a1"])
+        // The publishing thread went on after its own batch: a's job was woken, not handed over; the later
+        // ones started as a job ended.
+        #expect(log.handedOver.withLock { $0 } == [2, 3])
 
         // The next publication starts a new fan-out: its first batch is written here again.
         wakes.add(Mailbox(), group: a)

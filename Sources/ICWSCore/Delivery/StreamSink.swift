@@ -25,10 +25,18 @@ public protocol StreamWakeGroup: AnyObject, Sendable {
 
     /// Wakes the sinks in `mailboxes` on the calling thread, before returning; called only when `isCurrent`.
     func wakeHere(_ mailboxes: [Mailbox])
+
+    /// As `wake`, called by a thread that has just finished its own job of the fan-out and is about to wait:
+    /// the server wakes the loop so that the kernel may run it on the caller's core (see `LoopDoorbell`).
+    func handOver(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void)
 }
 
 extension StreamWakeGroup {
     public var isCurrent: Bool { false }
+
+    public func handOver(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+        wake(mailboxes, then: done)
+    }
 
     public func wakeHere(_ mailboxes: [Mailbox]) {
         wake(mailboxes) {}
@@ -84,7 +92,7 @@ final class WakeLane: Sendable {
             state.running += 1
             return true
         }
-        if start { group.wake(mailboxes, then: jobDone) }
+        if start { group.wake(mailboxes, then: handedOver) }
     }
 
     /// Wakes `mailboxes` on the calling thread, the group's own (`StreamWakeGroup.wakeHere`), as one of the
@@ -92,7 +100,8 @@ final class WakeLane: Sendable {
     func runHere(_ group: any StreamWakeGroup, _ mailboxes: [Mailbox]) {
         state.withLock { $0.running += 1 }
         group.wakeHere(mailboxes)
-        jobDone()
+        // The caller goes on (queuing the rest of the fan-out): the next job is woken, not handed over.
+        if let job = jobDone() { job.group.wake(job.mailboxes, then: handedOver) }
     }
 
     /// Lets `width` jobs run at once from now on; waiting jobs start as far as that allows.
@@ -102,11 +111,12 @@ final class WakeLane: Sendable {
             state.width = max(state.width, width)
             while let job = state.startNext() { started.append(job) }
         }
-        for job in started { job.group.wake(job.mailboxes, then: jobDone) }
+        for job in started { job.group.wake(job.mailboxes, then: handedOver) }
     }
 
-    private func jobDone() {
-        let job = state.withLock { state -> Job? in
+    /// A job ended: returns the next one to start, if any.
+    private func jobDone() -> Job? {
+        state.withLock { state -> Job? in
             state.running -= 1
             if let job = state.startNext() { return job }
             if state.running == 0 {
@@ -115,7 +125,11 @@ final class WakeLane: Sendable {
             }
             return nil
         }
-        if let job { job.group.wake(job.mailboxes, then: jobDone) }
+    }
+
+    /// A group's job ended on its thread, which is about to wait: the next job is handed over to its group.
+    private func handedOver() {
+        if let job = jobDone() { job.group.handOver(job.mailboxes, then: handedOver) }
     }
 }
 

@@ -111,7 +111,7 @@ final class StreamPump: StreamSink, @unchecked Sendable {
 /// which the event loop is using.
 final class PumpWakeGroup: StreamWakeGroup {
     let eventLoop: any EventLoop
-    /// How the jobs reach the loop (see `LoopDoorbell`); `execute` when it has none.
+    /// How a job handed over by another loop reaches this one (see `LoopDoorbell`); `execute` when it has none.
     private let doorbell: LoopDoorbell?
 
     init(eventLoop: any EventLoop) {
@@ -120,13 +120,22 @@ final class PumpWakeGroup: StreamWakeGroup {
     }
 
     func wake(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
-        let job: @Sendable () -> Void = {
-            let (count, last) = Self.pump(mailboxes)
+        eventLoop.execute(Self.job(mailboxes, then: done))
+    }
+
+    func handOver(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) {
+        let job = Self.job(mailboxes, then: done)
+        if let doorbell { doorbell.ring(job) } else { eventLoop.execute(job) }
+    }
+
+    /// The loop's job: pumps the streams, then lets the lane go on.
+    private static func job(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+        {
+            let (count, last) = pump(mailboxes)
             done()
             // Counted once per job (the pumps of one server share the counter).
             if count > 0 { last?.delivered.increment(by: count) }
         }
-        if let doorbell { doorbell.ring(job) } else { eventLoop.execute(job) }
     }
 
     var isCurrent: Bool { eventLoop.inEventLoop }
