@@ -13,9 +13,12 @@ import Synchronization
 /// Why: a fan-out's lane hands its turn from one event loop to the next when a job ends (`WakeLane`). The
 /// kernel treats a write to a socket as a hand-over (a "sync" wake-up, which recent kernels pass on through
 /// epoll): while the waker is the only task on its core, it runs the woken loop on that same core, where the
-/// waker is about to wait. An `eventfd` write is a plain wake-up, which puts the woken loop back on the core it last
-/// used, often the one where a subscriber on the same machine is reading, and takes that core from it. nginx's
-/// workers signal each other over socket pairs, and share one core the same way during a fan-out.
+/// waker is about to wait. An `eventfd` write is a plain wake-up, which puts the woken loop back on the core
+/// it last used, often the one where a subscriber on the same machine is reading, and takes that core from
+/// it. nginx's workers signal each other over socket pairs, and share one core the same way during a fan-out.
+///
+/// One per event loop, kept for the process's life (its write end is never closed: another thread may be
+/// ringing). When the loop shuts down, the read end closes and later jobs go through `execute`.
 final class LoopDoorbell: Sendable {
     private let eventLoop: any EventLoop
     private let writeEnd: CInt
