@@ -131,10 +131,8 @@ final class PumpWakeGroup: StreamWakeGroup {
     /// The loop's job: pumps the streams, then lets the lane go on.
     private static func job(_ mailboxes: [Mailbox], then done: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
         {
-            let (count, last) = pump(mailboxes)
+            pump(mailboxes)
             done()
-            // Counted once per job (the pumps of one server share the counter).
-            if count > 0 { last?.delivered.increment(by: count) }
         }
     }
 
@@ -142,12 +140,12 @@ final class PumpWakeGroup: StreamWakeGroup {
 
     func wakeHere(_ mailboxes: [Mailbox]) {
         eventLoop.assertInEventLoop()
-        let (count, last) = Self.pump(mailboxes)
-        if count > 0 { last?.delivered.increment(by: count) }
+        Self.pump(mailboxes)
     }
 
-    /// On the event loop: pumps the streams of `mailboxes`; returns how many messages they wrote, and one pump.
-    private static func pump(_ mailboxes: [Mailbox]) -> (count: Int, last: StreamPump?) {
+    /// On the event loop: pumps the streams of `mailboxes`, and counts what they wrote once (the pumps of one
+    /// server share the counter).
+    private static func pump(_ mailboxes: [Mailbox]) {
         var count = 0
         var last: StreamPump?
         for mailbox in mailboxes {
@@ -156,6 +154,6 @@ final class PumpWakeGroup: StreamWakeGroup {
             count += pump.pump()
             last = pump
         }
-        return (count, last)
+        if count > 0 { last?.delivered.increment(by: count) }
     }
 }
