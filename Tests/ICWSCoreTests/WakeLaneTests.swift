@@ -74,6 +74,30 @@ struct WakeLaneTests {
         #expect(log.started.suffix(2) == ["a1", "b1"])
     }
 
+    @Test("a job writes at most the lane's job size: a larger batch is split, and a waiting job takes a later batch only if it fits")
+    func jobSize() {
+        let log = Log()
+        let a = Group("a", log: log), b = Group("b", log: log)
+        var wakes = StreamWakes(laneWidth: 1, fullWidth: 2, wideFanOut: 100, jobSize: 4)
+        for _ in 0..<10 { wakes.add(Mailbox(), group: a) }
+        wakes.wakeSoFar()
+        #expect(log.started == ["a4"], "ten streams of one group: the first four start, the rest wait as jobs of four and two")
+        // Three more for a do not fit a's last waiting job (two): they wait as a job of their own. Five for b
+        // are a job of four and one that takes the next batch's b.
+        for _ in 0..<3 { wakes.add(Mailbox(), group: a) }
+        for _ in 0..<5 { wakes.add(Mailbox(), group: b) }
+        wakes.wakeSoFar()
+        wakes.add(Mailbox(), group: b)
+        wakes.add(Mailbox(), group: a)
+        wakes.wakeAll()
+        for index in 0..<6 {
+            #expect(log.started.count == index + 1, "one job at a time")
+            log.finish(index)
+        }
+        #expect(log.started == ["a4", "a4", "a2", "a4", "b4", "b2"], "a's last job (three) took the one more for a")
+        #expect(log.handedOver.withLock { $0 } == [1, 2, 3, 4, 5], "each later job is handed over as the one before ends")
+    }
+
     @Test("a wider lane runs that many jobs at once and starts the next as soon as one is done")
     func width() {
         let log = Log()
