@@ -94,8 +94,8 @@ final class WakeLane: Sendable {
             rest = rest.dropFirst(chunk.count)
             let start = state.withLock { state -> Bool in
                 guard state.running < state.width else {
-                    // The group's last waiting job takes these mailboxes too while it has room: one job, not
-                    // one per batch.
+                    // The group's last waiting job takes these mailboxes too if they fit: one job, not one per
+                    // batch.
                     let id = ObjectIdentifier(group)
                     if let index = state.waiting[state.next...].lastIndex(where: { ObjectIdentifier($0.group) == id }),
                        state.waiting[index].mailboxes.count + chunk.count <= jobSize {
