@@ -113,7 +113,9 @@ final class WakeLane: Sendable {
     }
 
     /// Wakes `mailboxes` on the calling thread, the group's own (`StreamWakeGroup.wakeHere`), as one of the
-    /// lane's jobs, before returning. Called on a new lane: the job always fits.
+    /// lane's jobs, before returning. Called on a new lane, so the job always fits its width; and with a
+    /// publication's first batch (`ChangeFeed.wakeBatch`, 128 streams), which is below `jobSize`, so it is not
+    /// split.
     func runHere(_ group: any StreamWakeGroup, _ mailboxes: [Mailbox]) {
         state.withLock { $0.running += 1 }
         group.wakeHere(mailboxes)
