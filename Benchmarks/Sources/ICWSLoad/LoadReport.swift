@@ -27,6 +27,26 @@ public struct LoadReport: Sendable {
 
     public func value(_ name: String) -> Double? { figures.first { $0.0 == name }?.1 }
 
+    /// The median of each figure over `reports` (runs of one scenario), for the figures the first report has,
+    /// with the number of runs as `rounds`; `missing` and `duplicates` are summed instead (a run that lost a
+    /// message must show).
+    public static func median(of reports: [LoadReport]) -> LoadReport {
+        var median = LoadReport(scenario: reports.first?.scenario ?? "")
+        median.add("rounds", Double(reports.count))
+        for (name, _) in reports.first?.figures ?? [] {
+            let values = reports.compactMap { $0.value(name) }.sorted()
+            guard !values.isEmpty else { continue }
+            if name == "missing" || name == "duplicates" {
+                median.add(name, values.reduce(0, +))
+                continue
+            }
+            let middle = values.count / 2
+            median.add(name, values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2)
+        }
+        median.note("each figure is the median of \(reports.count) runs (missing and duplicates: their sum)")
+        return median
+    }
+
     /// A two-column table.
     public var table: String {
         let width = max(12, figures.map(\.0.count).max() ?? 0)

@@ -154,7 +154,7 @@ func publish(_ report: LoadReport, baseline: LoadReport?, ratios: [(String, Doub
     print(report.table)
     if let baseline { print("\n" + baseline.table) }
     if !ratios.isEmpty {
-        print("\nratios to the baseline measured in this run:")
+        print("\nratios to the other servers measured in this run:")
         for (name, value) in ratios { print("  \(name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%.3f", value))") }
     }
     var json = report.jsonLine.dropLast()
@@ -182,6 +182,12 @@ struct Fanout: AsyncParsableCommand {
     @Option(help: "Agent connections raising requests.") var agents = 6
     @Flag(help: "Also run the same subscribers against nginx with the nchan module (Debian: apt-get install nginx-light libnginx-mod-nchan), on --port + 2.")
     var nchan = false
+    @Option(help: "Runs of OpenICWS (each followed by nchan's with --nchan, so the two alternate); with more than one, each run's figures are printed, and the reports and ratios are of the medians.")
+    var rounds = 1
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
 
     func run() async throws {
         print("file descriptor limit: \(raiseFileLimit())")
@@ -190,10 +196,25 @@ struct Fanout: AsyncParsableCommand {
         options.rate = rate
         options.duration = duration
         options.agents = agents
-        let report = try await ServerProcess.withOpenICWS(common) { server in
-            try await Scenarios.fanout(
-                LoadTarget(port: common.port, adminToken: "bench", serverProcess: server.process.processIdentifier), options)
+        var runs: [LoadReport] = []
+        var peerRuns: [LoadReport] = []
+        for round in 1...rounds {
+            runs.append(try await ServerProcess.withOpenICWS(common) { server in
+                try await Scenarios.fanout(
+                    LoadTarget(port: common.port, adminToken: "bench", serverProcess: server.process.processIdentifier), options)
+            })
+            if nchan {
+                let peer = try await ServerProcess.nchan(port: common.port + 2)
+                defer { peer.stop() }
+                peerRuns.append(try await Scenarios.nchanFanout(
+                    LoadTarget(port: common.port + 2, serverProcess: peer.process.processIdentifier), options))
+            }
+            if rounds > 1 {
+                print("round \(round): openicws \(Self.summary(runs[runs.count - 1]))"
+                    + (peerRuns.count == round ? " | nchan \(Self.summary(peerRuns[round - 1]))" : ""))
+            }
         }
+        let report = rounds > 1 ? LoadReport.median(of: runs) : runs[0]
         var baseline: LoadReport?
         var ratios: [(String, Double)] = []
         if !common.noBaseline {
@@ -206,17 +227,22 @@ struct Fanout: AsyncParsableCommand {
                 ratios.append(("latency_p99", (report.value("latency_p99_ms") ?? 0) / max(baseline.value("latency_p99_ms") ?? 1, 0.001)))
             }
         }
-        if nchan {
-            let peer = try await ServerProcess.nchan(port: common.port + 2)
-            let measured = try await Scenarios.nchanFanout(
-                LoadTarget(port: common.port + 2, serverProcess: peer.process.processIdentifier), options)
-            peer.stop()
+        if !peerRuns.isEmpty {
+            let measured = rounds > 1 ? LoadReport.median(of: peerRuns) : peerRuns[0]
             publish(measured, baseline: nil, ratios: [])
             for name in ["deliveries_per_s", "latency_p99_ms", "server_cpu_us_per_delivery"] {
                 ratios.append(("vs_nchan_" + name, (report.value(name) ?? 0) / max(measured.value(name) ?? 1, 0.000_001)))
             }
         }
         publish(report, baseline: baseline, ratios: ratios)
+    }
+
+    /// One run's p99, CPU per delivery, deliveries per second and missing messages, on one line.
+    static func summary(_ report: LoadReport) -> String {
+        String(
+            format: "p99 %.1f ms, %.2f µs CPU per delivery, %.0f deliveries/s, %.0f missing",
+            report.value("latency_p99_ms") ?? .nan, report.value("server_cpu_us_per_delivery") ?? .nan,
+            report.value("deliveries_per_s") ?? .nan, report.value("missing") ?? .nan)
     }
 }
 
