@@ -212,6 +212,8 @@ struct Fanout: AsyncParsableCommand {
             if rounds > 1 {
                 print("round \(round): openicws \(Self.summary(runs[runs.count - 1]))"
                     + (peerRuns.count == round ? " | nchan \(Self.summary(peerRuns[round - 1]))" : ""))
+                // Shown as each round ends, also when the output goes to a file.
+                fflush(nil)
             }
         }
         let report = rounds > 1 ? LoadReport.median(of: runs) : runs[0]
