@@ -210,13 +210,13 @@ struct Fanout: AsyncParsableCommand {
                     LoadTarget(port: common.port + 2, serverProcess: peer.process.processIdentifier), options))
             }
             if rounds > 1 {
-                print("round \(round): openicws \(Self.summary(runs[runs.count - 1]))"
-                    + (peerRuns.count == round ? " | nchan \(Self.summary(peerRuns[round - 1]))" : ""))
+                print("round \(round): openicws \(Self.summary(runs[round - 1]))"
+                    + (nchan ? " | nchan \(Self.summary(peerRuns[round - 1]))" : ""))
                 // Shown as each round ends, also when the output goes to a file.
                 fflush(nil)
             }
         }
-        let report = rounds > 1 ? LoadReport.median(of: runs) : runs[0]
+        let report = Self.report(of: runs)
         var baseline: LoadReport?
         var ratios: [(String, Double)] = []
         if !common.noBaseline {
@@ -229,14 +229,19 @@ struct Fanout: AsyncParsableCommand {
                 ratios.append(("latency_p99", (report.value("latency_p99_ms") ?? 0) / max(baseline.value("latency_p99_ms") ?? 1, 0.001)))
             }
         }
-        if !peerRuns.isEmpty {
-            let measured = rounds > 1 ? LoadReport.median(of: peerRuns) : peerRuns[0]
+        if nchan {
+            let measured = Self.report(of: peerRuns)
             publish(measured, baseline: nil, ratios: [])
             for name in ["deliveries_per_s", "latency_p99_ms", "server_cpu_us_per_delivery"] {
                 ratios.append(("vs_nchan_" + name, (report.value(name) ?? 0) / max(measured.value(name) ?? 1, 0.000_001)))
             }
         }
         publish(report, baseline: baseline, ratios: ratios)
+    }
+
+    /// One run's report as it is, or the medians of several.
+    static func report(of runs: [LoadReport]) -> LoadReport {
+        runs.count > 1 ? LoadReport.median(of: runs) : runs[0]
     }
 
     /// One run's p99, CPU per delivery, deliveries per second and missing messages, on one line.
