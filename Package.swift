@@ -146,6 +146,7 @@ let package = Package(
                 "ICWSServer", "ICWSCore", "ICWSModel", "ICWSStore", "ICWSLoad", "ICWSClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

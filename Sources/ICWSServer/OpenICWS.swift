@@ -164,14 +164,13 @@ struct SessionUpkeepService: Service {
                 try await Task.sleep(for: .seconds(1))
                 sinceHeartbeat += 1
                 await openICWS.reapIdleSessions()
-                openICWS.streams.closeAbandoned(grace: streamGrace)
                 await openICWS.center.probeStore()
                 await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
                 sessionsGauge.record(openICWS.sessions.count)
                 for (kind, count) in await openICWS.center.subscriptionCounts() {
                     Gauge(label: "openicws_subscriptions", dimensions: [("kind", kind)]).record(count)
                 }
-                openICWS.streams.keepAliveTick(silentSeconds: openICWS.configuration.ssePingSeconds)
+                openICWS.streams.upkeep(grace: streamGrace, silentSeconds: openICWS.configuration.ssePingSeconds)
             }
         }
     }

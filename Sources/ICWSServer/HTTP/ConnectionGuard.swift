@@ -294,6 +294,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if !refusing { context.fireChannelRead(data) }
         case .end:
             readingBody = false
+            // The body deadline is over: an event stream (or any answer still being made) has no deadline now.
+            armTimer(context)
             if !refusing { context.fireChannelRead(data) }
         }
     }

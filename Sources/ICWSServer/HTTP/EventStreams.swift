@@ -31,25 +31,37 @@ final class EventStreams: Sendable {
     /// How many streams are open.
     var count: Int { live.withLock { $0.streams.count } }
 
-    /// Every session with an open stream.
-    var sessions: [Session] { live.withLock { $0.streams.values.map(\.session) } }
-
-    /// Closes the connections of streams whose session ended more than `grace` ago: their goodbye was
-    /// written if the socket could take it; a client that stopped reading does not keep them open.
-    /// Called once a second.
-    func closeAbandoned(grace: Duration) {
+    /// The streams' share of the once-a-second upkeep, in one walk over them (each stream's session looked at
+    /// once, and no list of the sessions made):
+    /// - a stream whose session ended more than `grace` ago is closed: its goodbye was written if the socket
+    ///   could take it, and a client that stopped reading does not keep it open;
+    /// - every other stream that wrote nothing for `silentSeconds` is asked to write `:ping`; streams that
+    ///   received messages meanwhile are left alone.
+    func upkeep(grace: Duration, silentSeconds: Double) {
+        // Clamped: `--sse-ping-seconds inf` (or 1e300) means never, and must not trap in the conversion.
+        let ticks = Int(min(max(1, silentSeconds.rounded(.up)), Double(Int32.max)))
         let now = ContinuousClock.now
+        var wakes = StreamWakes()
         let stuck = live.withLock { live -> [any Channel] in
             var stuck: [any Channel] = []
-            for (key, entry) in live.streams where entry.session.mailbox.isClosed {
+            var newlyEnded: [UInt64] = []
+            for (key, entry) in live.streams {
+                let mailbox = entry.session.mailbox
+                guard mailbox.isClosed else {
+                    mailbox.keepAliveTick(pingAfter: ticks, wakes: &wakes)
+                    continue
+                }
                 if let since = entry.endedSince {
                     if now - since >= grace { stuck.append(entry.channel) }
                 } else {
-                    live.streams[key]?.endedSince = now
+                    newlyEnded.append(key)
                 }
             }
+            // Marked after the walk: a change under it would copy the whole list.
+            for key in newlyEnded { live.streams[key]?.endedSince = now }
             return stuck
         }
+        wakes.wakeAll()
         for channel in stuck {
             ConnectionCounter.closedByServer("stream_abandoned")
             channel.close(promise: nil)
@@ -60,16 +72,6 @@ final class EventStreams: Sendable {
     func closeAll() {
         let channels = live.withLock { $0.streams.values.map(\.channel) }
         for channel in channels { channel.close(promise: nil) }
-    }
-
-    /// One keep-alive tick (once a second): every stream that wrote nothing for `silentSeconds` is asked to
-    /// write `:ping`; streams that received messages meanwhile are left alone.
-    func keepAliveTick(silentSeconds: Double) {
-        // Clamped: `--sse-ping-seconds inf` (or 1e300) means never, and must not trap in the conversion.
-        let ticks = Int(min(max(1, silentSeconds.rounded(.up)), Double(Int32.max)))
-        var wakes = StreamWakes()
-        for session in sessions { session.mailbox.keepAliveTick(pingAfter: ticks, wakes: &wakes) }
-        wakes.wakeAll()
     }
 
     func stream(for session: Session, request: Request, context: ICWSRequestContext) -> Response {

@@ -57,6 +57,12 @@ final class LoopDeadlines: @unchecked Sendable {
         PerLoop.value(for: loop) { LoopDeadlines(eventLoop: loop) }
     }
 
+    /// How many connections have a deadline (on the event loop).
+    var count: Int {
+        eventLoop.assertInEventLoop()
+        return waiting.count
+    }
+
     /// `connection`'s earliest deadline is now `deadline` (nil: none); `deadlineReached()` is called once it
     /// passed (within `sweepGap`).
     func set(_ connection: ConnectionGuard, _ deadline: NIODeadline?) {
@@ -83,15 +89,20 @@ final class LoopDeadlines: @unchecked Sendable {
         sweepAt = nil
         let now = NIODeadline.now()
         lastSweep = now
-        // A connection that closes leaves the set meanwhile: walk a copy.
-        for connection in waiting.values {
-            if let deadline = connection.deadline, deadline <= now { connection.deadlineReached() }
-        }
+        // One pass finds the connections past their deadline and the earliest deadline of the others. The
+        // passed ones are told after it: they leave the set or re-arm (and schedule their next deadline
+        // themselves), which would otherwise copy the whole set under the walk.
+        var passed: [ConnectionGuard] = []
         var earliest: NIODeadline?
         for connection in waiting.values {
             guard let deadline = connection.deadline else { continue }
-            earliest = min(earliest ?? deadline, deadline)
+            if deadline <= now {
+                passed.append(connection)
+            } else {
+                earliest = min(earliest ?? deadline, deadline)
+            }
         }
         if let earliest { schedule(at: earliest) }
+        for connection in passed { connection.deadlineReached() }
     }
 }
