@@ -351,21 +351,33 @@ struct Writes: AsyncParsableCommand {
 }
 
 struct Idle: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "N idle sessions, each with an open stream and two watches: server memory per session.")
+    static let configuration = CommandConfiguration(
+        abstract: "N idle sessions, each with an open stream and two watches: server memory per session, and the server's CPU while they sit idle.")
     @OptionGroup var common: Common
     @Option(help: "Sessions.") var sessions = 1_000
+    @Option(help: "Seconds over which the server's CPU is measured while the sessions sit idle (the server's ping interval by default, so every silent stream's keep-alive ping falls in it once).")
+    var idleSeconds = 15.0
+
+    func validate() throws {
+        guard idleSeconds > 0 else { throw ValidationError("--idle-seconds must be positive") }
+    }
 
     func run() async throws {
         print("file descriptor limit: \(raiseFileLimit())")
         var options = Scenarios.IdleOptions()
         options.sessions = sessions
         let after = Locked<Double>(0)
+        let idleCPU = Locked<Double?>(nil)
         let (measured, before) = try await ServerProcess.withOpenICWS(common) { server in
             try await Task.sleep(for: .milliseconds(500))
             let before = server.residentBytes
             let report = try await Scenarios.idle(LoadTarget(port: common.port, adminToken: "bench"), options) {
                 try await Task.sleep(for: .seconds(2))
                 after.set(server.residentBytes)
+                let pid = server.process.processIdentifier
+                let cpuBefore = processCPUSeconds(pid)
+                try await Task.sleep(for: .seconds(idleSeconds))
+                if let cpuBefore, let cpuAfter = processCPUSeconds(pid) { idleCPU.set((cpuAfter - cpuBefore) / idleSeconds) }
             }
             return (report, before)
         }
@@ -373,6 +385,10 @@ struct Idle: AsyncParsableCommand {
         report.add("server_rss_before_mb", before / 1_048_576)
         report.add("server_rss_after_mb", after.value / 1_048_576)
         report.add("bytes_per_session", (after.value - before) / Double(sessions))
+        if let cpu = idleCPU.value {
+            report.add("idle_seconds", idleSeconds)
+            report.add("server_idle_cpu_ms_per_s", cpu * 1_000)
+        }
 
         var baseline: LoadReport?
         var ratios: [(String, Double)] = []
