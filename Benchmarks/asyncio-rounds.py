@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""The asyncio check in alternating rounds: OpenICWS, then nginx + nchan, then OpenICWS again, and so on,
+each measured by `asyncio-fanout.py` in a process of its own; the medians of the rounds are compared.
+
+  python3 Benchmarks/asyncio-rounds.py --server .build/release/openicws --rounds 8
+
+Each round starts the server afresh on a free loopback port (OpenICWS over a new data folder with the demo
+directory and an admin token; nginx with a configuration written here, `/sub` and `/pub` on one channel),
+runs one measurement (`--streams` streams, `--events` events at `--rate` per second), and stops it. nginx
+and its nchan module are Debian's (`apt-get install nginx-light libnginx-mod-nchan`); `--no-nchan` measures
+OpenICWS alone. The open-file limit is raised to its hard limit for the servers and the client.
+
+Prints one line per run (p50, p99, server CPU per message and its user-space part, missing messages, and the
+host's steal: CPU time the hypervisor gave to other guests during the run, in ticks of 1/100 s), then the
+medians and, with nchan, the ratios (CPU is counted in ticks of 10 ms, so short runs may show none). The
+last line is JSON. Exits 1 when a run failed or a message was missing. Standard library only.
+"""
+import argparse, json, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NCHAN_MODULE = '/usr/lib/nginx/modules/ngx_nchan_module.so'
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def steal_ticks():
+    with open('/proc/stat') as f:
+        return int(f.readline().split()[8])
+
+
+def wait_until(ready, what, process, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'{what} exited with status {process.returncode} before it was ready')
+        if ready():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f'{what} was not ready after {timeout} s')
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def accepts(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def start_openicws(binary, folder, port):
+    data = os.path.join(folder, 'data')
+    os.makedirs(data)
+    log = open(os.path.join(folder, 'openicws.log'), 'wb')
+    process = subprocess.Popen([binary, 'serve', '--port', str(port), '--admin-token', 't', '--data', data],
+                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wait_until(lambda: answers(f'http://127.0.0.1:{port}/health'), 'openicws', process)
+    return process
+
+
+def start_nchan(folder, port):
+    with open(os.path.join(folder, 'nginx.conf'), 'w') as f:
+        f.write(f"""load_module {NCHAN_MODULE};
+daemon off;
+worker_processes auto;
+worker_rlimit_nofile 65536;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 30000; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder};
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location = /sub {{ nchan_subscriber eventsource; nchan_channel_id bench; }}
+        location = /pub {{ nchan_publisher; nchan_channel_id bench; nchan_message_buffer_length 16; }}
+    }}
+}}
+""")
+    process = subprocess.Popen(['/usr/sbin/nginx', '-p', folder, '-c', os.path.join(folder, 'nginx.conf')],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    wait_until(lambda: accepts(port), 'nginx', process)
+    return process
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run(mode, args):
+    """One run: start the server, measure, stop. Returns the measurement's JSON with the run's steal."""
+    folder = tempfile.mkdtemp(prefix=f'asyncio-rounds-{mode}-')
+    port = free_port()
+    try:
+        server = start_openicws(args.server, folder, port) if mode == 'icws' else start_nchan(folder, port)
+        try:
+            steal = steal_ticks()
+            measured = subprocess.run(
+                [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), mode, str(port), str(args.streams),
+                 str(args.events), str(args.rate), str(server.pid)],
+                capture_output=True, text=True, timeout=args.events / args.rate + 600)
+            steal = steal_ticks() - steal
+        finally:
+            stop(server)
+        lines = [line for line in measured.stdout.splitlines() if line.startswith('{')]
+        if measured.returncode != 0 or not lines:
+            raise RuntimeError(f'the {mode} measurement failed (status {measured.returncode}): '
+                               f'{(measured.stderr or measured.stdout).strip()[-800:]}')
+        result = json.loads(lines[-1])
+        result['steal_ticks'] = steal
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def summary(results):
+    return {
+        'p50_ms': round(statistics.median(r['p50_ms'] for r in results), 1),
+        'p99_ms': round(statistics.median(r['p99_ms'] for r in results), 1),
+        'server_cpu_us_per_message': round(statistics.median(r['server_cpu_us_per_message'] for r in results), 2),
+        'server_user_cpu_us_per_message': round(statistics.median(r['user_us'] for r in results), 2),
+        'missing': sum(r['missing'] for r in results),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--server', default=os.path.join(HERE, '..', '.build', 'release', 'openicws'),
+                        help='the openicws binary (default: the package\'s release build)')
+    parser.add_argument('--rounds', type=int, default=8, help='rounds; each runs OpenICWS, then nchan (default 8)')
+    parser.add_argument('--streams', type=int, default=2000, help='EventSource streams (default 2000)')
+    parser.add_argument('--events', type=int, default=60, help='events per run (default 60)')
+    parser.add_argument('--rate', type=float, default=5, help='events per second (default 5)')
+    parser.add_argument('--no-nchan', action='store_true', help='measure OpenICWS alone')
+    args = parser.parse_args()
+    if args.rounds < 1 or args.streams < 1 or args.events < 1 or args.rate <= 0:
+        parser.error('--rounds, --streams and --events must be at least 1, and --rate above 0')
+    if not (os.path.isfile(args.server) and os.access(args.server, os.X_OK)):
+        parser.error(f'no openicws binary at {args.server} (swift build -c release --product openicws)')
+    if not args.no_nchan and not (os.path.isfile(NCHAN_MODULE) and os.access('/usr/sbin/nginx', os.X_OK)):
+        parser.error('nginx with nchan is missing (apt-get install nginx-light libnginx-mod-nchan), or pass --no-nchan')
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    needed = args.streams + 64
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < needed:
+        parser.error(f'{args.streams} streams need about {needed} open files; the hard limit is {hard}')
+
+    modes = ['icws'] if args.no_nchan else ['icws', 'nchan']
+    names = {'icws': 'openicws', 'nchan': 'nchan'}
+    results = {mode: [] for mode in modes}
+    failed = False
+    for round_number in range(1, args.rounds + 1):
+        for mode in modes:
+            try:
+                r = run(mode, args)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+                print(f'round {round_number} {names[mode]:8} failed: {error}', flush=True)
+                failed = True
+                continue
+            results[mode].append(r)
+            print(f"round {round_number} {names[mode]:8} p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+                  f"cpu {r['server_cpu_us_per_message']:6.2f} us/message (user {r['user_us']:5.2f})  missing {r['missing']}  "
+                  f"steal {r['steal_ticks']}", flush=True)
+    report = {'rounds': args.rounds, 'streams': args.streams, 'events': args.events, 'rate': args.rate}
+    for mode in modes:
+        if results[mode]:
+            report[names[mode]] = summary(results[mode])
+            s = report[names[mode]]
+            print(f"median   {names[mode]:8} p50 {s['p50_ms']:6.1f} ms  p99 {s['p99_ms']:6.1f} ms  "
+                  f"cpu {s['server_cpu_us_per_message']:6.2f} us/message (user {s['server_user_cpu_us_per_message']:5.2f})  missing {s['missing']} "
+                  f"(over {len(results[mode])} runs)")
+    if 'openicws' in report and 'nchan' in report:
+        ours, theirs = report['openicws'], report['nchan']
+        def ratio(key):
+            # CPU is counted in ticks of 10 ms: a short run may show none.
+            return round(ours[key] / theirs[key], 3) if theirs[key] > 0 else None
+        report['ratio'] = {'p99': ratio('p99_ms'), 'server_cpu_per_message': ratio('server_cpu_us_per_message')}
+        shown = {key: 'n/a' if value is None else f'{value:.2f} x' for key, value in report['ratio'].items()}
+        print(f"openicws / nchan: p99 {shown['p99']}, server CPU per message {shown['server_cpu_per_message']}")
+    print(json.dumps(report))
+    missing = any(s.get('missing', 0) for s in (report.get(names[m], {}) for m in modes))
+    sys.exit(1 if failed or missing or any(not results[m] for m in modes) else 0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// `Benchmarks/asyncio-rounds.py`, the asyncio check in alternating rounds that PERFORMANCE.md's figures come
+/// from, run small against the built server: it must start the server itself, deliver every message to every
+/// stream, and report each run and the medians.
+@Suite("The asyncio check's rounds driver")
+struct AsyncioRoundsTests {
+    static let script = BoardBrowser.packageRoot.appendingPathComponent("Benchmarks/asyncio-rounds.py")
+    static let python: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+        return (["/usr/bin/python3"] + path.split(separator: ":").map { "\($0)/python3" })
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+    /// nginx with Debian's nchan module: then the driver alternates with it, as the figures do.
+    static let nchan = FileManager.default.fileExists(atPath: "/usr/lib/nginx/modules/ngx_nchan_module.so")
+        && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
+
+    @Test(
+        "two rounds of 20 streams and 4 events: every message arrives, each run is reported, then the medians (and the ratios to nchan when it is installed)",
+        .enabled(if: BuiltServer.executable != nil && python != nil, "needs python3 and a built openicws"),
+        .timeLimit(.minutes(3)))
+    func smallRounds() async throws {
+        let python = try #require(Self.python)
+        let server = try #require(BuiltServer.executable)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asyncio-rounds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("rounds.log")
+        var arguments = [Self.script.path, "--server", server.path, "--rounds", "2", "--streams", "20", "--events", "4", "--rate", "10"]
+        if !Self.nchan { arguments.append("--no-nchan") }
+        let status = try await BoardBrowser.runAsync(python, arguments, output: log)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(status == 0, "the driver failed:\n\(output)")
+
+        let lines = output.split(separator: "\n").map(String.init)
+        let runs = lines.filter { $0.hasPrefix("round ") }
+        #expect(runs.count == (Self.nchan ? 4 : 2), "one line per run:\n\(output)")
+        #expect(runs.filter { $0.contains("openicws") }.count == 2, "\(output)")
+        #expect(runs.allSatisfy { $0.contains("missing 0") }, "\(output)")
+
+        let last = try #require(lines.last { $0.hasPrefix("{") }, "a JSON report last:\n\(output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(report["rounds"] as? Int == 2)
+        let ours = try #require(report["openicws"] as? [String: Any], "\(last)")
+        #expect(ours["missing"] as? Int == 0)
+        #expect((ours["p99_ms"] as? Double ?? 0) > 0, "a latency was measured: \(last)")
+        #expect((ours["p99_ms"] as? Double ?? 0) >= (ours["p50_ms"] as? Double ?? .infinity), "\(last)")
+        if Self.nchan {
+            let theirs = try #require(report["nchan"] as? [String: Any], "\(last)")
+            #expect(theirs["missing"] as? Int == 0)
+            #expect(report["ratio"] is [String: Any], "\(last)")
+        } else {
+            #expect(report["nchan"] == nil, "\(last)")
+        }
+    }
+}
