@@ -140,7 +140,7 @@ def summary(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--server', default=os.path.join(HERE, '..', '.build', 'release', 'openicws'),
                         help='the openicws binary (default: the package\'s release build)')
     parser.add_argument('--rounds', type=int, default=8, help='rounds; each runs OpenICWS, then nchan (default 8)')
