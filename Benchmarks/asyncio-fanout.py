@@ -13,6 +13,8 @@ Each stream's body is decoded as an HTTP client does: chunk by chunk if the resp
 bytes, CRLF), else as it comes until the connection closes; then split into events at blank lines.
 Latency runs from sending the publishing request to each subscriber reading the message; the server's CPU
 (its child processes included, user and all) is divided by the messages read. Prints one JSON line.
+Each publishing request goes on a new connection (`Connection: close`); with KEEP_ALIVE=1 they all share one
+kept-alive connection, as a client with a connection pool sends them.
 With GO_FILE set, it writes GO_FILE.ready once the streams are open and waits for GO_FILE before publishing
 (to start a profiler first)."""
 import asyncio, json, os, sys, time
@@ -52,6 +54,44 @@ async def request(method, path, headers=(), body=None):
     for line in lines[1:]:
         k, _, v = line.partition(':')
         hdrs.setdefault(k.strip().lower(), v.strip())
+    return int(lines[0].split()[1]), hdrs, rest
+
+KEEP_ALIVE = os.environ.get('KEEP_ALIVE') == '1'
+publisher = [None]   # the kept-alive connection of the publishing requests
+
+async def publish_request(method, path, headers=(), body=None):
+    """A publishing request: on a new connection each, or with KEEP_ALIVE=1 on one kept-alive connection."""
+    if not KEEP_ALIVE:
+        return await request(method, path, headers, body)
+    if publisher[0] is None:
+        publisher[0] = await asyncio.open_connection('127.0.0.1', PORT)
+    r, w = publisher[0]
+    data = body.encode() if body else b''
+    head = f'{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n'
+    head += ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n'
+    w.write(head.encode() + data)
+    lines = (await r.readuntil(b'\r\n\r\n')).decode().split('\r\n')
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(':')
+        if k:
+            hdrs.setdefault(k.strip().lower(), v.strip())
+    if 'content-length' in hdrs:
+        rest = await r.readexactly(int(hdrs['content-length']))
+    elif hdrs.get('transfer-encoding', '').lower() == 'chunked':
+        rest = b''
+        while True:
+            size = int((await r.readline()).split(b';')[0], 16)
+            if size == 0:
+                await r.readline()
+                break
+            rest += await r.readexactly(size)
+            await r.readline()
+    else:
+        rest = b''
+    if hdrs.get('connection', '').lower() == 'close':
+        w.close()
+        publisher[0] = None
     return int(lines[0].split()[1]), hdrs, rest
 
 received = {}   # event key -> list of receipt times
@@ -133,13 +173,13 @@ async def main():
         key = f'event-{e}'
         if MODE == 'nchan':
             sent_at[json.dumps(key)] = time.monotonic()
-            await request('POST', '/pub', [('Content-Type', 'text/plain')], json.dumps(key))
+            await publish_request('POST', '/pub', [('Content-Type', 'text/plain')], json.dumps(key))
         else:
             sid, hdrs = agent
-            st, h, b = await request('POST', '/admin/interactions', [('Authorization', 'Bearer t'), ('Content-Type', 'application/json')], json.dumps({"workgroup": "Support", "agent": "agent1"}))
+            st, h, b = await publish_request('POST', '/admin/interactions', [('Authorization', 'Bearer t'), ('Content-Type', 'application/json')], json.dumps({"workgroup": "Support", "agent": "agent1"}))
             iid = json.loads(b)['interactionId']
             sent_at[key] = time.monotonic()
-            st, h, b = await request('POST', f'/icws/{sid}/interactions/{iid}/agent-assistance', hdrs + [('Content-Type', 'application/json')], json.dumps({"text": key}))
+            st, h, b = await publish_request('POST', f'/icws/{sid}/interactions/{iid}/agent-assistance', hdrs + [('Content-Type', 'application/json')], json.dumps({"text": key}))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and sum(len(received.get(k, [])) for k in sent_at) < N * E:
         await asyncio.sleep(0.1)

@@ -6,7 +6,8 @@ each measured by `asyncio-fanout.py` in a process of its own; the medians of the
 
 Each round starts the server afresh on a free loopback port (OpenICWS over a new data folder with the demo
 directory and an admin token; nginx with a configuration written here, `/sub` and `/pub` on one channel),
-runs one measurement (`--streams` streams, `--events` events at `--rate` per second), and stops it. nginx
+runs one measurement (`--streams` streams, `--events` events at `--rate` per second; each publishing
+request on a new connection, or with `--keep-alive` all on one kept-alive connection), and stops it. nginx
 and its nchan module are Debian's (`apt-get install nginx-light libnginx-mod-nchan`); `--no-nchan` measures
 OpenICWS alone. The open-file limit is raised to its hard limit for the servers and the client.
 
@@ -114,7 +115,8 @@ def run(mode, args):
             measured = subprocess.run(
                 [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), mode, str(port), str(args.streams),
                  str(args.events), str(args.rate), str(server.pid)],
-                capture_output=True, text=True, timeout=args.events / args.rate + 600)
+                capture_output=True, text=True, timeout=args.events / args.rate + 600,
+                env=dict(os.environ, KEEP_ALIVE='1' if args.keep_alive else '0'))
             steal = steal_ticks() - steal
         finally:
             stop(server)
@@ -148,6 +150,8 @@ def main():
     parser.add_argument('--events', type=int, default=60, help='events per run (default 60)')
     parser.add_argument('--rate', type=float, default=5, help='events per second (default 5)')
     parser.add_argument('--no-nchan', action='store_true', help='measure OpenICWS alone')
+    parser.add_argument('--keep-alive', action='store_true',
+                        help='send the publishing requests on one kept-alive connection instead of a new one each')
     args = parser.parse_args()
     if args.rounds < 1 or args.streams < 1 or args.events < 1 or args.rate <= 0:
         parser.error('--rounds, --streams and --events must be at least 1, and --rate above 0')
@@ -178,7 +182,8 @@ def main():
             print(f"round {round_number} {names[mode]:8} p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
                   f"cpu {r['server_cpu_us_per_message']:6.2f} us/message (user {r['user_us']:5.2f})  missing {r['missing']}  "
                   f"steal {r['steal_ticks']}", flush=True)
-    report = {'rounds': args.rounds, 'streams': args.streams, 'events': args.events, 'rate': args.rate}
+    report = {'rounds': args.rounds, 'streams': args.streams, 'events': args.events, 'rate': args.rate,
+              'keep_alive': args.keep_alive}
     for mode in modes:
         if results[mode]:
             report[names[mode]] = summary(results[mode])

@@ -17,10 +17,11 @@ struct AsyncioRoundsTests {
         && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
 
     @Test(
-        "two rounds of 20 streams and 4 events: every message arrives, each run is reported, then the medians (and the ratios to nchan when it is installed)",
+        "two rounds of 20 streams and 4 events: every message arrives, each run is reported, then the medians (and the ratios to nchan when it is installed); publishing on new connections, and on one kept-alive connection",
         .enabled(if: BuiltServer.executable != nil && python != nil, "needs python3 and a built openicws"),
-        .timeLimit(.minutes(3)))
-    func smallRounds() async throws {
+        .timeLimit(.minutes(3)),
+        arguments: [false, true])
+    func smallRounds(keepAlive: Bool) async throws {
         let python = try #require(Self.python)
         let server = try #require(BuiltServer.executable)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asyncio-rounds-\(UUID().uuidString)")
@@ -29,6 +30,7 @@ struct AsyncioRoundsTests {
         let log = folder.appendingPathComponent("rounds.log")
         var arguments = [Self.script.path, "--server", server.path, "--rounds", "2", "--streams", "20", "--events", "4", "--rate", "10"]
         if !Self.nchan { arguments.append("--no-nchan") }
+        if keepAlive { arguments.append("--keep-alive") }
         let status = try await BoardBrowser.runAsync(python, arguments, output: log)
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(status == 0, "the driver failed:\n\(output)")
@@ -42,6 +44,7 @@ struct AsyncioRoundsTests {
         let last = try #require(lines.last { $0.hasPrefix("{") }, "a JSON report last:\n\(output)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
         #expect(report["rounds"] as? Int == 2)
+        #expect(report["keep_alive"] as? Bool == keepAlive)
         let ours = try #require(report["openicws"] as? [String: Any], "\(last)")
         #expect(ours["missing"] as? Int == 0)
         #expect((ours["p99_ms"] as? Double ?? 0) > 0, "a latency was measured: \(last)")
