@@ -58,13 +58,16 @@ async def request(method, path, headers=(), body=None):
 
 KEEP_ALIVE = os.environ.get('KEEP_ALIVE') == '1'
 publisher = [None]   # the kept-alive connection of the publishing requests
+publish_connections = [0]   # connections the publishing requests opened
 
 async def publish_request(method, path, headers=(), body=None):
     """A publishing request: on a new connection each, or with KEEP_ALIVE=1 on one kept-alive connection."""
     if not KEEP_ALIVE:
+        publish_connections[0] += 1
         return await request(method, path, headers, body)
     if publisher[0] is None:
         publisher[0] = await asyncio.open_connection('127.0.0.1', PORT)
+        publish_connections[0] += 1
     r, w = publisher[0]
     data = body.encode() if body else b''
     head = f'{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n'
@@ -190,7 +193,8 @@ async def main():
     got = len(lat)
     print(json.dumps({"mode": MODE, "subscribers": N, "events": E, "received": got, "missing": N * E - got,
                       "p50_ms": round(lat[len(lat) // 2], 1), "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
-                      "messages": counts[0], "server_cpu_us_per_message": round(used * 1e6 / max(counts[0], 1), 2), "user_us": round(used_user * 1e6 / max(counts[0], 1), 2), "seconds_to_last": round(took, 1)}))
+                      "messages": counts[0], "server_cpu_us_per_message": round(used * 1e6 / max(counts[0], 1), 2), "user_us": round(used_user * 1e6 / max(counts[0], 1), 2), "seconds_to_last": round(took, 1),
+                      "publish_connections": publish_connections[0]}))
     for s in subs:
         s.cancel()
 

@@ -14,7 +14,7 @@ OpenICWS alone. The open-file limit is raised to its hard limit for the servers 
 Prints one line per run (p50, p99, server CPU per message and its user-space part, missing messages, and the
 host's steal: CPU time the hypervisor gave to other guests during the run, in ticks of 1/100 s), then the
 medians and, with nchan, the ratios (CPU is counted in ticks of 10 ms, so short runs may show none). The
-last line is JSON. Exits 1 when a run failed or a message was missing. Standard library only.
+last line is JSON; it also counts the connections the publishing requests opened. Exits 1 when a run failed or a message was missing. Standard library only.
 """
 import argparse, json, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -138,6 +138,7 @@ def summary(results):
         'server_cpu_us_per_message': round(statistics.median(r['server_cpu_us_per_message'] for r in results), 2),
         'server_user_cpu_us_per_message': round(statistics.median(r['user_us'] for r in results), 2),
         'missing': sum(r['missing'] for r in results),
+        'publish_connections': sum(r['publish_connections'] for r in results),
     }
 
 

@@ -47,11 +47,14 @@ struct AsyncioRoundsTests {
         #expect(report["keep_alive"] as? Bool == keepAlive)
         let ours = try #require(report["openicws"] as? [String: Any], "\(last)")
         #expect(ours["missing"] as? Int == 0)
+        // Two publishing requests per event, each on its own connection, or one connection per run kept alive.
+        #expect(ours["publish_connections"] as? Int == (keepAlive ? 2 : 2 * 4 * 2), "\(last)")
         #expect((ours["p99_ms"] as? Double ?? 0) > 0, "a latency was measured: \(last)")
         #expect((ours["p99_ms"] as? Double ?? 0) >= (ours["p50_ms"] as? Double ?? .infinity), "\(last)")
         if Self.nchan {
             let theirs = try #require(report["nchan"] as? [String: Any], "\(last)")
             #expect(theirs["missing"] as? Int == 0)
+            #expect(theirs["publish_connections"] as? Int == (keepAlive ? 2 : 2 * 4), "\(last)")
             #expect(report["ratio"] is [String: Any], "\(last)")
         } else {
             #expect(report["nchan"] == nil, "\(last)")
