@@ -63,10 +63,16 @@ def accepts(port):
 def start_openicws(binary, folder, port):
     data = os.path.join(folder, 'data')
     os.makedirs(data)
-    log = open(os.path.join(folder, 'openicws.log'), 'wb')
-    process = subprocess.Popen([binary, 'serve', '--port', str(port), '--admin-token', 't', '--data', data],
-                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    wait_until(lambda: answers(f'http://127.0.0.1:{port}/health'), 'openicws', process)
+    log_path = os.path.join(folder, 'openicws.log')
+    with open(log_path, 'wb') as log:
+        process = subprocess.Popen([binary, 'serve', '--port', str(port), '--admin-token', 't', '--data', data],
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: answers(f'http://127.0.0.1:{port}/health'), 'openicws', process)
+    except RuntimeError as error:
+        stop(process)
+        with open(log_path, errors='replace') as log:
+            raise RuntimeError(f'{error}; its log ends:\n{log.read()[-800:]}') from None
     return process
 
 
@@ -91,11 +97,18 @@ http {{
 """)
     process = subprocess.Popen(['/usr/sbin/nginx', '-p', folder, '-c', os.path.join(folder, 'nginx.conf')],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    wait_until(lambda: accepts(port), 'nginx', process)
+    try:
+        wait_until(lambda: accepts(port), 'nginx', process)
+    except RuntimeError as error:
+        stop(process)
+        with open(os.path.join(folder, 'error.log'), errors='replace') as log:
+            raise RuntimeError(f'{error}; its error log ends:\n{log.read()[-800:]}') from None
     return process
 
 
 def stop(process):
+    if process.poll() is not None:
+        return
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=15)
