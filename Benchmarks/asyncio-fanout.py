@@ -40,21 +40,31 @@ def cpu(pid, part=None):
         total += ((int(f[11]) if part != 'sys' else 0) + (int(f[12]) if part != 'user' else 0)) / os.sysconf('SC_CLK_TCK')
     return total
 
-async def request(method, path, headers=(), body=None):
-    r, w = await asyncio.open_connection('127.0.0.1', PORT)
+def request_bytes(method, path, headers, body, close):
+    """A request's bytes: head (with `Connection: close` when asked) and body."""
     data = body.encode() if body else b''
-    head = f'{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(data)}\r\n'
-    head += ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n'
-    w.write(head.encode() + data)
-    raw = await r.read()
-    w.close()
-    header, _, rest = raw.partition(b'\r\n\r\n')
+    head = f'{method} {path} HTTP/1.1\r\nHost: x\r\n' + ('Connection: close\r\n' if close else '')
+    head += f'Content-Length: {len(data)}\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n'
+    return head.encode() + data
+
+def parse_head(header):
+    """A response head's status and its fields (lower-case names, the first of repeated ones)."""
     lines = header.decode().split('\r\n')
     hdrs = {}
     for line in lines[1:]:
         k, _, v = line.partition(':')
-        hdrs.setdefault(k.strip().lower(), v.strip())
-    return int(lines[0].split()[1]), hdrs, rest
+        if k:
+            hdrs.setdefault(k.strip().lower(), v.strip())
+    return int(lines[0].split()[1]), hdrs
+
+async def request(method, path, headers=(), body=None):
+    r, w = await asyncio.open_connection('127.0.0.1', PORT)
+    w.write(request_bytes(method, path, headers, body, close=True))
+    raw = await r.read()
+    w.close()
+    header, _, rest = raw.partition(b'\r\n\r\n')
+    status, hdrs = parse_head(header)
+    return status, hdrs, rest
 
 KEEP_ALIVE = os.environ.get('KEEP_ALIVE') == '1'
 publisher = [None]   # the kept-alive connection of the publishing requests
@@ -69,16 +79,8 @@ async def publish_request(method, path, headers=(), body=None):
         publisher[0] = await asyncio.open_connection('127.0.0.1', PORT)
         publish_connections[0] += 1
     r, w = publisher[0]
-    data = body.encode() if body else b''
-    head = f'{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n'
-    head += ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n'
-    w.write(head.encode() + data)
-    lines = (await r.readuntil(b'\r\n\r\n')).decode().split('\r\n')
-    hdrs = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(':')
-        if k:
-            hdrs.setdefault(k.strip().lower(), v.strip())
+    w.write(request_bytes(method, path, headers, body, close=False))
+    status, hdrs = parse_head(await r.readuntil(b'\r\n\r\n'))
     if 'content-length' in hdrs:
         rest = await r.readexactly(int(hdrs['content-length']))
     elif hdrs.get('transfer-encoding', '').lower() == 'chunked':
@@ -95,7 +97,7 @@ async def publish_request(method, path, headers=(), body=None):
     if hdrs.get('connection', '').lower() == 'close':
         w.close()
         publisher[0] = None
-    return int(lines[0].split()[1]), hdrs, rest
+    return status, hdrs, rest
 
 received = {}   # event key -> list of receipt times
 sent_at = {}

@@ -77,6 +77,8 @@ def start_openicws(binary, folder, port):
 
 
 def start_nchan(folder, port):
+    # The configuration `icws-bench fanout --nchan` writes (Benchmarks/Sources/icws-bench/Bench.swift): keep the
+    # two in step, so that both benchmarks measure the same nchan.
     with open(os.path.join(folder, 'nginx.conf'), 'w') as f:
         f.write(f"""load_module {NCHAN_MODULE};
 daemon off;
