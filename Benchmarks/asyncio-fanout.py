@@ -15,6 +15,10 @@ Latency runs from sending the publishing request to each subscriber reading the 
 (its child processes included, user and all) is divided by the messages read. Prints one JSON line.
 Each publishing request goes on a new connection (`Connection: close`); with KEEP_ALIVE=1 they all share one
 kept-alive connection, as a client with a connection pool sends them.
+With NCHAN_PAYLOAD=icws, nchan publishes what OpenICWS sends for the same event (the supervisor-assistance
+delta, about 300 bytes of JSON, with the event's key as its problem description) instead of the key alone,
+and the reader finds the key in it as it does in OpenICWS's messages: the readers then do the same work.
+`model_matches` counts the messages of OpenICWS's first stream that are byte for byte that payload.
 With GO_FILE set, it writes GO_FILE.ready once the streams are open and waits for GO_FILE before publishing
 (to start a profiler first)."""
 import asyncio, json, os, sys, time
@@ -67,6 +71,16 @@ async def request(method, path, headers=(), body=None):
     return status, hdrs, rest
 
 KEEP_ALIVE = os.environ.get('KEEP_ALIVE') == '1'
+ICWS_PAYLOAD = MODE == 'icws' or os.environ.get('NCHAN_PAYLOAD') == 'icws'
+
+def icws_delta(number, key):
+    """What OpenICWS writes to a supervisor for the check's `number`th event (0-based): its delta's JSON."""
+    request = {"action": 0, "assistanceId": f"a{number + 1}",
+               "initiator": {"action": 1, "displayName": "Agent One", "userId": "agent1"},
+               "interactionId": str(1000000001 + number), "problemDescription": key, "state": 0, "workgroup": "Support"}
+    return json.dumps({"__type": "urn:inin.com:interactions.assistance:supervisorAssistanceRequestMessage",
+                       "isDelta": True, "requestsAdded": [request]}, separators=(',', ':'))
+
 publisher = [None]   # the kept-alive connection of the publishing requests
 publish_connections = [0]   # connections the publishing requests opened
 
@@ -103,7 +117,9 @@ received = {}   # event key -> list of receipt times
 sent_at = {}
 counts = [0]
 
-async def subscriber(path, headers, ready):
+model_matches = [0]   # messages of the first ICWS stream that are byte for byte what `icws_delta` makes
+
+async def subscriber(path, headers, ready, compare=False):
     r, w = await asyncio.open_connection('127.0.0.1', PORT)
     w.write((f'GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + '\r\n').encode())
     head = await r.readuntil(b'\r\n\r\n')
@@ -131,7 +147,7 @@ async def subscriber(path, headers, ready):
                     continue
                 data = line[6:]
                 counts[0] += 1
-                if MODE == 'nchan':
+                if not ICWS_PAYLOAD:
                     key = data.decode()
                     received.setdefault(key, []).append(now)
                 else:
@@ -140,6 +156,8 @@ async def subscriber(path, headers, ready):
                         start = at + len(b'"problemDescription":"')
                         key = data[start:data.index(b'"', start)].decode()
                         received.setdefault(key, []).append(now)
+                        if compare and MODE == 'icws':
+                            model_matches[0] += data == icws_delta(int(key.rpartition('-')[2]), key).encode()
 
 async def main():
     subs = []
@@ -161,7 +179,7 @@ async def main():
                 break
             await request('PUT', f'/icws/{sid}/messaging/subscriptions/interactions/supervisor-assistance', hdrs + [('Content-Type', 'application/json')], '{}')
             f = asyncio.get_running_loop().create_future()
-            subs.append(asyncio.create_task(subscriber(f'/icws/{sid}/messaging/messages', hdrs[1:], f)))
+            subs.append(asyncio.create_task(subscriber(f'/icws/{sid}/messaging/messages', hdrs[1:], f, compare=i == 0)))
             await f
     await asyncio.sleep(2)
     if os.environ.get('GO_FILE'):
@@ -177,8 +195,9 @@ async def main():
         await asyncio.sleep(max(0, due - time.monotonic()))
         key = f'event-{e}'
         if MODE == 'nchan':
-            sent_at[json.dumps(key)] = time.monotonic()
-            await publish_request('POST', '/pub', [('Content-Type', 'text/plain')], json.dumps(key))
+            body = icws_delta(e, key) if ICWS_PAYLOAD else json.dumps(key)
+            sent_at[key if ICWS_PAYLOAD else json.dumps(key)] = time.monotonic()
+            await publish_request('POST', '/pub', [('Content-Type', 'text/plain')], body)
         else:
             sid, hdrs = agent
             st, h, b = await publish_request('POST', '/admin/interactions', [('Authorization', 'Bearer t'), ('Content-Type', 'application/json')], json.dumps({"workgroup": "Support", "agent": "agent1"}))
@@ -196,7 +215,8 @@ async def main():
     print(json.dumps({"mode": MODE, "subscribers": N, "events": E, "received": got, "missing": N * E - got,
                       "p50_ms": round(lat[len(lat) // 2], 1), "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
                       "messages": counts[0], "server_cpu_us_per_message": round(used * 1e6 / max(counts[0], 1), 2), "user_us": round(used_user * 1e6 / max(counts[0], 1), 2), "seconds_to_last": round(took, 1),
-                      "publish_connections": publish_connections[0]}))
+                      "publish_connections": publish_connections[0], "model_matches": model_matches[0],
+                      "payload": 'icws' if ICWS_PAYLOAD else 'key'}))
     for s in subs:
         s.cancel()
 

@@ -15,6 +15,12 @@ Prints one line per run (p50, p99, server CPU per message and its user-space par
 host's steal: CPU time the hypervisor gave to other guests during the run, in ticks of 1/100 s), then the
 medians and, with nchan, the ratios (CPU is counted in ticks of 10 ms, so short runs may show none). The
 last line is JSON; it also counts the connections the publishing requests opened. Exits 1 when a run failed or a message was missing. Standard library only.
+
+nchan publishes each event's key alone (about 35 bytes on the wire), OpenICWS the ICWS message the spec gives
+(about 320 bytes). `--nchan-payload icws` has nchan publish that same message instead (the client checks on
+OpenICWS's first stream that it is byte for byte what OpenICWS sends: `model_matches`), and the reader
+looks for the key inside it on both servers, so that the two are compared on the same bytes and the same
+reading work.
 """
 import argparse, json, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -131,7 +137,7 @@ def run(mode, args):
                 [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), mode, str(port), str(args.streams),
                  str(args.events), str(args.rate), str(server.pid)],
                 capture_output=True, text=True, timeout=args.events / args.rate + 600,
-                env=dict(os.environ, KEEP_ALIVE='1' if args.keep_alive else '0'))
+                env=dict(os.environ, KEEP_ALIVE='1' if args.keep_alive else '0', NCHAN_PAYLOAD=args.nchan_payload))
             steal = steal_ticks() - steal
         finally:
             stop(server)
@@ -154,6 +160,8 @@ def summary(results):
         'server_user_cpu_us_per_message': round(statistics.median(r['user_us'] for r in results), 2),
         'missing': sum(r['missing'] for r in results),
         'publish_connections': sum(r['publish_connections'] for r in results),
+        'model_matches': sum(r.get('model_matches', 0) for r in results),
+        'payload': results[0].get('payload'),
     }
 
 
@@ -168,6 +176,9 @@ def main():
     parser.add_argument('--no-nchan', action='store_true', help='measure OpenICWS alone')
     parser.add_argument('--keep-alive', action='store_true',
                         help='send the publishing requests on one kept-alive connection instead of a new one each')
+    parser.add_argument('--nchan-payload', choices=['key', 'icws'], default='key',
+                        help='what nchan publishes: the event\'s key alone (default), or the ICWS message OpenICWS '
+                             'sends for it, so that the reader does the same work on both servers')
     args = parser.parse_args()
     if args.rounds < 1 or args.streams < 1 or args.events < 1 or args.rate <= 0:
         parser.error('--rounds, --streams and --events must be at least 1, and --rate above 0')
@@ -199,7 +210,7 @@ def main():
                   f"cpu {r['server_cpu_us_per_message']:6.2f} us/message (user {r['user_us']:5.2f})  missing {r['missing']}  "
                   f"steal {r['steal_ticks']}", flush=True)
     report = {'rounds': args.rounds, 'streams': args.streams, 'events': args.events, 'rate': args.rate,
-              'keep_alive': args.keep_alive}
+              'keep_alive': args.keep_alive, 'nchan_payload': args.nchan_payload}
     for mode in modes:
         if results[mode]:
             report[names[mode]] = summary(results[mode])

@@ -16,23 +16,30 @@ struct AsyncioRoundsTests {
     static let nchan = FileManager.default.fileExists(atPath: "/usr/lib/nginx/modules/ngx_nchan_module.so")
         && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx")
 
-    @Test(
-        "two rounds of 20 streams and 4 events: every message arrives, each run is reported, then the medians (and the ratios to nchan when it is installed); publishing on new connections, and on one kept-alive connection",
-        .enabled(if: BuiltServer.executable != nil && python != nil, "needs python3 and a built openicws"),
-        .timeLimit(.minutes(3)),
-        arguments: [false, true])
-    func smallRounds(keepAlive: Bool) async throws {
+    /// Runs the driver small (20 streams, 4 events at 10 per second) against the built server with `options`;
+    /// returns its exit status and what it printed.
+    static func runDriver(_ options: [String]) async throws -> (status: Int32, output: String) {
         let python = try #require(Self.python)
         let server = try #require(BuiltServer.executable)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asyncio-rounds-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let log = folder.appendingPathComponent("rounds.log")
-        var arguments = [Self.script.path, "--server", server.path, "--rounds", "2", "--streams", "20", "--events", "4", "--rate", "10"]
-        if !Self.nchan { arguments.append("--no-nchan") }
-        if keepAlive { arguments.append("--keep-alive") }
+        let arguments = [Self.script.path, "--server", server.path, "--streams", "20", "--events", "4", "--rate", "10"] + options
         let status = try await BoardBrowser.runAsync(python, arguments, output: log)
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test(
+        "two rounds of 20 streams and 4 events: every message arrives, each run is reported, then the medians (and the ratios to nchan when it is installed); publishing on new connections, and on one kept-alive connection",
+        .enabled(if: BuiltServer.executable != nil && python != nil, "needs python3 and a built openicws"),
+        .timeLimit(.minutes(3)),
+        arguments: [false, true])
+    func smallRounds(keepAlive: Bool) async throws {
+        var options = ["--rounds", "2"]
+        if !Self.nchan { options.append("--no-nchan") }
+        if keepAlive { options.append("--keep-alive") }
+        let (status, output) = try await Self.runDriver(options)
         #expect(status == 0, "the driver failed:\n\(output)")
 
         let lines = output.split(separator: "\n").map(String.init)
@@ -49,6 +56,9 @@ struct AsyncioRoundsTests {
         #expect(ours["missing"] as? Int == 0)
         // Two publishing requests per event, each on its own connection, or one connection per run kept alive.
         #expect(ours["publish_connections"] as? Int == (keepAlive ? 2 : 2 * 4 * 2), "\(last)")
+        // The client's model of OpenICWS's message (what `--nchan-payload icws` has nchan publish) is the message
+        // itself: every event's message on the first stream, byte for byte.
+        #expect(ours["model_matches"] as? Int == 2 * 4, "\(last)")
         #expect((ours["p99_ms"] as? Double ?? 0) > 0, "a latency was measured: \(last)")
         #expect((ours["p99_ms"] as? Double ?? 0) >= (ours["p50_ms"] as? Double ?? .infinity), "\(last)")
         if Self.nchan {
@@ -59,5 +69,22 @@ struct AsyncioRoundsTests {
         } else {
             #expect(report["nchan"] == nil, "\(last)")
         }
+    }
+
+    @Test(
+        "with --nchan-payload icws, nchan publishes OpenICWS's message for each event, and the reader finds every key in it",
+        .enabled(if: BuiltServer.executable != nil && python != nil && nchan, "needs python3, a built openicws, and nginx with nchan"),
+        .timeLimit(.minutes(3)))
+    func equalPayloads() async throws {
+        let (status, output) = try await Self.runDriver(["--rounds", "1", "--nchan-payload", "icws"])
+        #expect(status == 0, "the driver failed:\n\(output)")
+        let last = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "a JSON report last:\n\(output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(report["nchan_payload"] as? String == "icws", "\(last)")
+        // The reader looked for the key inside the ICWS message on nchan's streams too, and found all 80.
+        let theirs = try #require(report["nchan"] as? [String: Any], "\(last)")
+        #expect(theirs["payload"] as? String == "icws" && theirs["missing"] as? Int == 0, "\(last)")
+        let ours = try #require(report["openicws"] as? [String: Any], "\(last)")
+        #expect(ours["missing"] as? Int == 0 && ours["model_matches"] as? Int == 4, "\(last)")
     }
 }
