@@ -39,15 +39,25 @@ def steal_ticks():
         return int(f.readline().split()[8])
 
 
-def wait_until(ready, what, process, timeout=20):
+def wait_until(ready, what, process, log_path, timeout=20):
+    """Waits for `ready()`; if the server exits or stays unready, stops it and fails with the end of its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f'{what} exited with status {process.returncode} before it was ready')
+            problem = f'{what} exited with status {process.returncode} before it was ready'
+            break
         if ready():
             return
         time.sleep(0.05)
-    raise RuntimeError(f'{what} was not ready after {timeout} s')
+    else:
+        problem = f'{what} was not ready after {timeout} s'
+    stop(process)
+    try:
+        with open(log_path, errors='replace') as log:
+            tail = log.read()[-800:]
+    except OSError:
+        tail = '(no log)'
+    raise RuntimeError(f'{problem}; {os.path.basename(log_path)} ends:\n{tail}')
 
 
 def answers(url):
@@ -73,12 +83,7 @@ def start_openicws(binary, folder, port):
     with open(log_path, 'wb') as log:
         process = subprocess.Popen([binary, 'serve', '--port', str(port), '--admin-token', 't', '--data', data],
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: answers(f'http://127.0.0.1:{port}/health'), 'openicws', process)
-    except RuntimeError as error:
-        stop(process)
-        with open(log_path, errors='replace') as log:
-            raise RuntimeError(f'{error}; its log ends:\n{log.read()[-800:]}') from None
+    wait_until(lambda: answers(f'http://127.0.0.1:{port}/health'), 'openicws', process, log_path)
     return process
 
 
@@ -105,12 +110,7 @@ http {{
 """)
     process = subprocess.Popen(['/usr/sbin/nginx', '-p', folder, '-c', os.path.join(folder, 'nginx.conf')],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: accepts(port), 'nginx', process)
-    except RuntimeError as error:
-        stop(process)
-        with open(os.path.join(folder, 'error.log'), errors='replace') as log:
-            raise RuntimeError(f'{error}; its error log ends:\n{log.read()[-800:]}') from None
+    wait_until(lambda: accepts(port), 'nginx', process, os.path.join(folder, 'error.log'))
     return process
 
 
