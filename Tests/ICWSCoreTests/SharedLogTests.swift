@@ -84,8 +84,10 @@ actor SharedMemoryLog: AssistanceStore {
     }
 }
 
-/// Waits until `condition` holds (checked every 10 ms), at most `seconds`.
-func eventually(_ seconds: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Waits until `condition` holds (checked every 10 ms), at most `seconds`. Generous, since only a failing run
+/// waits it out: CI runs every suite at once beside PostgreSQL, and there one of these tests once needed
+/// more than 5 s to see a change that takes milliseconds on an idle machine.
+func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
