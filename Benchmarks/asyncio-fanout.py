@@ -211,7 +211,7 @@ async def main():
     got = len(lat)
     print(json.dumps({"mode": MODE, "subscribers": N, "events": E, "received": got, "missing": N * E - got,
                       "p50_ms": round(lat[len(lat) // 2], 1), "p99_ms": round(lat[int(len(lat) * 0.99)], 1),
-                      "messages": counts[0], "server_cpu_us_per_message": round(used * 1e6 / max(counts[0], 1), 2), "user_us": round(used_user * 1e6 / max(counts[0], 1), 2), "seconds_to_last": round(took, 1),
+                      "messages": counts[0], "server_cpu_ms": round(used * 1e3, 1), "server_cpu_us_per_message": round(used * 1e6 / max(counts[0], 1), 2), "user_us": round(used_user * 1e6 / max(counts[0], 1), 2), "seconds_to_last": round(took, 1),
                       "publish_connections": publish_connections[0], "model_matches": model_matches[0],
                       "payload": 'icws' if ICWS_PAYLOAD else 'key'}))
     for s in subs:

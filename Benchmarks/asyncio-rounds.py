@@ -21,6 +21,13 @@ nchan publishes each event's key alone (about 35 bytes on the wire), OpenICWS th
 OpenICWS's first stream that it is byte for byte what OpenICWS sends: `model_matches`), and the reader
 looks for the key inside it on both servers, so that the two are compared on the same bytes and the same
 reading work.
+
+`--split-cpu STREAMS` runs every round a second time with STREAMS streams (say 10) and splits each server's
+CPU in two: what publishing costs per event (the requests that make the event, and the server's own upkeep
+meanwhile, however many streams the event goes to) and what delivering costs per message. A run's CPU per event is C(n) = publishing + n x delivering at n streams, so
+the two stream counts give both: delivering = (C(streams) - C(STREAMS)) / (streams - STREAMS), publishing =
+C(STREAMS) - STREAMS x delivering, from the medians of C. OpenICWS publishes an event with two durable
+requests (an interaction, then an assistance request), nchan with one publish kept in memory.
 """
 import argparse, json, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -125,8 +132,9 @@ def stop(process):
         process.wait()
 
 
-def run(mode, args):
-    """One run: start the server, measure, stop. Returns the measurement's JSON with the run's steal."""
+def run(mode, args, streams):
+    """One run with `streams` streams: start the server, measure, stop. Returns the measurement's JSON with the
+    run's steal."""
     folder = tempfile.mkdtemp(prefix=f'asyncio-rounds-{mode}-')
     port = free_port()
     try:
@@ -134,7 +142,7 @@ def run(mode, args):
         try:
             steal = steal_ticks()
             measured = subprocess.run(
-                [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), mode, str(port), str(args.streams),
+                [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), mode, str(port), str(streams),
                  str(args.events), str(args.rate), str(server.pid)],
                 capture_output=True, text=True, timeout=args.events / args.rate + 600,
                 env=dict(os.environ, KEEP_ALIVE='1' if args.keep_alive else '0', NCHAN_PAYLOAD=args.nchan_payload))
@@ -150,6 +158,25 @@ def run(mode, args):
         return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def cpu_per_event(result):
+    """The server's CPU per event in a run, in milliseconds."""
+    return result['server_cpu_ms'] / result['events']
+
+
+def split_cpu(results, small, streams, few):
+    """Publishing per event and delivering per message, from the median CPU per event at `streams` and at
+    `few` streams (see --split-cpu)."""
+    many_ms = statistics.median(cpu_per_event(r) for r in results)
+    few_ms = statistics.median(cpu_per_event(r) for r in small)
+    delivering_ms = (many_ms - few_ms) / (streams - few)
+    return {
+        'streams': [few, streams],
+        'cpu_ms_per_event': [round(few_ms, 3), round(many_ms, 3)],
+        'publishing_cpu_ms_per_event': round(few_ms - few * delivering_ms, 3),
+        'delivery_cpu_us_per_message': round(delivering_ms * 1000, 2),
+    }
 
 
 def summary(results):
@@ -176,12 +203,17 @@ def main():
     parser.add_argument('--no-nchan', action='store_true', help='measure OpenICWS alone')
     parser.add_argument('--keep-alive', action='store_true',
                         help='send the publishing requests on one kept-alive connection instead of a new one each')
+    parser.add_argument('--split-cpu', type=int, default=0, metavar='STREAMS',
+                        help='also run every round with STREAMS streams, and split each server\'s CPU into publishing '
+                             'per event and delivering per message (see above)')
     parser.add_argument('--nchan-payload', choices=['key', 'icws'], default='key',
                         help='what nchan publishes: the event\'s key alone (default), or the ICWS message OpenICWS '
                              'sends for it, so that the reader does the same work on both servers')
     args = parser.parse_args()
     if args.rounds < 1 or args.streams < 1 or args.events < 1 or args.rate <= 0:
         parser.error('--rounds, --streams and --events must be at least 1, and --rate above 0')
+    if args.split_cpu and not 0 < args.split_cpu < args.streams:
+        parser.error('--split-cpu needs fewer streams than --streams, and at least 1')
     if not (os.path.isfile(args.server) and os.access(args.server, os.X_OK)):
         parser.error(f'no openicws binary at {args.server} (swift build -c release --product openicws)')
     if not args.no_nchan and not (os.path.isfile(NCHAN_MODULE) and os.access('/usr/sbin/nginx', os.X_OK)):
@@ -197,20 +229,24 @@ def main():
     names = {'icws': 'openicws', 'nchan': 'nchan'}
     results = {mode: [] for mode in modes}
     failed = False
-    for round_number in range(1, args.rounds + 1):
-        for mode in modes:
-            try:
-                r = run(mode, args)
-            except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                print(f'round {round_number} {names[mode]:8} failed: {error}', flush=True)
-                failed = True
-                continue
-            results[mode].append(r)
-            print(f"round {round_number} {names[mode]:8} p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-                  f"cpu {r['server_cpu_us_per_message']:6.2f} us/message (user {r['user_us']:5.2f})  missing {r['missing']}  "
-                  f"steal {r['steal_ticks']}", flush=True)
+    small = {mode: [] for mode in modes}
+    # The rounds at --streams, then (with --split-cpu) the same rounds at the few streams.
+    for streams, kept in [(args.streams, results)] + ([(args.split_cpu, small)] if args.split_cpu else []):
+        for round_number in range(1, args.rounds + 1):
+            for mode in modes:
+                try:
+                    r = run(mode, args, streams)
+                except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+                    print(f'round {round_number} {names[mode]:8} failed: {error}', flush=True)
+                    failed = True
+                    continue
+                kept[mode].append(r)
+                print(f"round {round_number} {names[mode]:8} p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+                      f"cpu {r['server_cpu_us_per_message']:6.2f} us/message (user {r['user_us']:5.2f}), "
+                      f"{cpu_per_event(r):6.2f} ms/event  streams {streams}  missing {r['missing']}  "
+                      f"steal {r['steal_ticks']}", flush=True)
     report = {'rounds': args.rounds, 'streams': args.streams, 'events': args.events, 'rate': args.rate,
-              'keep_alive': args.keep_alive, 'nchan_payload': args.nchan_payload}
+              'keep_alive': args.keep_alive, 'nchan_payload': args.nchan_payload, 'split_cpu': args.split_cpu}
     for mode in modes:
         if results[mode]:
             report[names[mode]] = summary(results[mode])
@@ -218,17 +254,31 @@ def main():
             print(f"median   {names[mode]:8} p50 {s['p50_ms']:6.1f} ms  p99 {s['p99_ms']:6.1f} ms  "
                   f"cpu {s['server_cpu_us_per_message']:6.2f} us/message (user {s['server_user_cpu_us_per_message']:5.2f})  missing {s['missing']} "
                   f"(over {len(results[mode])} runs)")
+            if small[mode]:
+                s['cpu_split'] = split_cpu(results[mode], small[mode], args.streams, args.split_cpu)
+                s['missing'] += sum(r['missing'] for r in small[mode])
+                split = s['cpu_split']
+                print(f"split    {names[mode]:8} publishing {split['publishing_cpu_ms_per_event']:6.3f} ms/event  "
+                      f"delivering {split['delivery_cpu_us_per_message']:6.2f} us/message "
+                      f"(from {split['cpu_ms_per_event'][0]:.3f} ms/event at {args.split_cpu} streams, "
+                      f"{split['cpu_ms_per_event'][1]:.3f} at {args.streams})")
     if 'openicws' in report and 'nchan' in report:
         ours, theirs = report['openicws'], report['nchan']
         def ratio(key):
             # CPU is counted in ticks of 10 ms: a short run may show none.
             return round(ours[key] / theirs[key], 3) if theirs[key] > 0 else None
         report['ratio'] = {'p99': ratio('p99_ms'), 'server_cpu_per_message': ratio('server_cpu_us_per_message')}
+        if 'cpu_split' in ours and 'cpu_split' in theirs:
+            ours_delivering = ours['cpu_split']['delivery_cpu_us_per_message']
+            theirs_delivering = theirs['cpu_split']['delivery_cpu_us_per_message']
+            report['ratio']['delivery_cpu_per_message'] = (
+                round(ours_delivering / theirs_delivering, 3) if theirs_delivering > 0 else None)
         shown = {key: 'n/a' if value is None else f'{value:.2f} x' for key, value in report['ratio'].items()}
-        print(f"openicws / nchan: p99 {shown['p99']}, server CPU per message {shown['server_cpu_per_message']}")
+        print(f"openicws / nchan: p99 {shown['p99']}, server CPU per message {shown['server_cpu_per_message']}"
+              + (f", delivering alone {shown['delivery_cpu_per_message']}" if 'delivery_cpu_per_message' in shown else ''))
     print(json.dumps(report))
     missing = any(s.get('missing', 0) for s in (report.get(names[m], {}) for m in modes))
-    sys.exit(1 if failed or missing or any(not results[m] for m in modes) else 0)
+    sys.exit(1 if failed or missing or any(not results[m] or (args.split_cpu and not small[m]) for m in modes) else 0)
 
 
 if __name__ == '__main__':

@@ -72,6 +72,42 @@ struct AsyncioRoundsTests {
     }
 
     @Test(
+        "with --split-cpu, every round runs again with that few streams, and each server's CPU per event at the two stream counts is split into publishing per event and delivering per message",
+        .enabled(if: BuiltServer.executable != nil && python != nil, "needs python3 and a built openicws"),
+        .timeLimit(.minutes(3)))
+    func cpuSplit() async throws {
+        let (status, output) = try await Self.runDriver(["--rounds", "1", "--split-cpu", "2"] + (Self.nchan ? [] : ["--no-nchan"]))
+        #expect(status == 0, "the driver failed:\n\(output)")
+        let runs = output.split(separator: "\n").filter { $0.hasPrefix("round ") }
+        let servers = Self.nchan ? 2 : 1
+        #expect(runs.filter { $0.contains("streams 20 ") }.count == servers, "\(output)")
+        #expect(runs.filter { $0.contains("streams 2 ") }.count == servers, "the second runs have 2 streams:\n\(output)")
+        #expect(runs.allSatisfy { $0.contains("missing 0") }, "\(output)")
+
+        let last = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "a JSON report last:\n\(output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(report["split_cpu"] as? Int == 2)
+        for name in Self.nchan ? ["openicws", "nchan"] : ["openicws"] {
+            let server = try #require(report[name] as? [String: Any], "\(last)")
+            let split = try #require(server["cpu_split"] as? [String: Any], "\(name): \(last)")
+            #expect(split["streams"] as? [Int] == [2, 20], "\(last)")
+            let perEvent = try #require(split["cpu_ms_per_event"] as? [Double], "\(last)")
+            let publishing = try #require(split["publishing_cpu_ms_per_event"] as? Double, "\(last)")
+            let delivering = try #require(split["delivery_cpu_us_per_message"] as? Double, "\(last)") / 1000
+            // Both measured points lie on the line the split gives: publishing + streams x delivering.
+            #expect(abs(publishing + 2 * delivering - perEvent[0]) < 0.002, "\(name): \(split)")
+            #expect(abs(publishing + 20 * delivering - perEvent[1]) < 0.002, "\(name): \(split)")
+            // The point at 20 streams is the rounds' own: their CPU over their events.
+            let perMessage = try #require(server["server_cpu_us_per_message"] as? Double, "\(last)")
+            #expect(abs(perEvent[1] - perMessage * 20 / 1000) < 0.01, "\(name): \(split), \(perMessage) us/message")
+        }
+        if Self.nchan {
+            let ratio = try #require(report["ratio"] as? [String: Any], "\(last)")
+            #expect(ratio.keys.contains("delivery_cpu_per_message"), "\(last)")
+        }
+    }
+
+    @Test(
         "with --nchan-payload icws, nchan publishes OpenICWS's message for each event, and the reader finds every key in it",
         .enabled(if: BuiltServer.executable != nil && python != nil && nchan, "needs python3, a built openicws, and nginx with nchan"),
         .timeLimit(.minutes(3)))
