@@ -137,6 +137,15 @@ public struct OpenICWS: Sendable {
         }
     }
 
+    /// Records the gauges that are counted rather than kept up to date (sessions, watches by kind): called when
+    /// `/metrics` is read, so that nothing walks every session while nobody looks.
+    func recordCountedGauges() async {
+        Gauge(label: "openicws_sessions").record(sessions.count)
+        for (kind, count) in await center.subscriptionCounts() {
+            Gauge(label: "openicws_subscriptions", dimensions: [("kind", kind)]).record(count)
+        }
+    }
+
     /// Ends every session and tells open streams to reconnect (graceful shutdown).
     public func endAllSessions(reason: String) async {
         await center.endAllSessions(reason: reason)
@@ -146,16 +155,19 @@ public struct OpenICWS: Sendable {
     public var openStreams: Int { streams.count }
 }
 
-/// Once a second: expires idle sessions, pings streams that were silent for the ping interval, and probes a
-/// failing store; with a shared store, also beats this node's heartbeat and retires nodes that stopped beating.
+/// Once a second: pings streams that were silent for the ping interval, closes streams abandoned after their
+/// session ended, and probes a failing store; every few seconds, expires idle sessions; with a shared store, also beats this node's heartbeat and retires nodes that stopped beating.
 struct SessionUpkeepService: Service {
     let openICWS: OpenICWS
 
     func run() async throws {
-        let sessionsGauge = Gauge(label: "openicws_sessions")
         try? await cancelWhenGracefulShutdown {
             let streamGrace = Duration.seconds(openICWS.configuration.abandonedStreamSeconds)
             var sinceHeartbeat = Double.infinity
+            // Idle sessions are looked for every sixtieth of the idle timeout (1 to 10 s; 5 s by default), not
+            // every second: the look visits every session, and a session then ends at most that late.
+            let reapEvery = min(10, max(1, (openICWS.configuration.sessionIdleSeconds / 60).rounded(.down)))
+            var sinceReap = 0.0
             while !Task.isCancelled {
                 if sinceHeartbeat >= openICWS.configuration.heartbeatSeconds {
                     sinceHeartbeat = 0
@@ -163,13 +175,13 @@ struct SessionUpkeepService: Service {
                 }
                 try await Task.sleep(for: .seconds(1))
                 sinceHeartbeat += 1
-                await openICWS.reapIdleSessions()
+                sinceReap += 1
+                if sinceReap >= reapEvery {
+                    sinceReap = 0
+                    await openICWS.reapIdleSessions()
+                }
                 await openICWS.center.probeStore()
                 await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
-                sessionsGauge.record(openICWS.sessions.count)
-                for (kind, count) in await openICWS.center.subscriptionCounts() {
-                    Gauge(label: "openicws_subscriptions", dimensions: [("kind", kind)]).record(count)
-                }
                 openICWS.streams.upkeep(grace: streamGrace, silentSeconds: openICWS.configuration.ssePingSeconds)
             }
         }

@@ -134,7 +134,7 @@ struct MailboxTests {
         #expect(mailbox.take(for: token) { _ in } == .nothing)
         func tick() -> Int {
             var wakes = StreamWakes()
-            mailbox.keepAliveTick(pingAfter: 3, wakes: &wakes)
+            #expect(mailbox.keepAliveTick(pingAfter: 3, wakes: &wakes), "an open mailbox answers true")
             let count = wakes.count
             wakes.wakeAll()
             return count
@@ -154,6 +154,13 @@ struct MailboxTests {
         let silentAgain: [Int] = [tick(), tick(), tick()]
         #expect(silentAgain == [0, 0, 1])
         #expect(mailbox.take(for: token) { _ in } == .ping)
+        // A closed mailbox (the session ended) answers false to a tick and never asks for a ping: the upkeep
+        // then looks at how long ago it closed instead.
+        mailbox.close(reason: "bye", lastMessage: nil)
+        var wakes = StreamWakes()
+        let ticks = (0..<4).map { _ in mailbox.keepAliveTick(pingAfter: 3, wakes: &wakes) }
+        #expect(ticks == [false, false, false, false] && wakes.count == 0)
+        #expect(mailbox.take(for: token) { _ in } == .end)
     }
 
     @Test("a full queue refuses a push; collapse replaces one watch's queued messages; replaceAll replaces everything")

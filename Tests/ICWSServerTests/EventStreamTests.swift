@@ -233,5 +233,19 @@ struct SessionLifetimeTests {
             await stream.close()
         }
     }
+
+    @Test("the server's own upkeep ends idle sessions (every sixtieth of the timeout: each second for 60 s), not only when asked")
+    func upkeepExpires() async throws {
+        let clock = ManualClock()
+        let server = try await TestServer.make(clock: clock, configure: { $0.sessionIdleSeconds = 60 })
+        try await server.run { http in
+            let idle = try await http.session("agent1")
+            #expect(try await idle.send(.get, "/connection").status == .ok)
+            clock.advance(by: 61)
+            // Watched through /health, which is no activity of the session's own.
+            #expect(await eventually(10) { (try? await http.send(.get, "/health").object["sessions"] as? Int) == 0 })
+            #expect(try await idle.send(.get, "/connection").status == .unauthorized)
+        }
+    }
 }
 

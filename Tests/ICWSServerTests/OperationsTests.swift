@@ -36,6 +36,18 @@ struct OperationsTests {
             ] {
                 #expect(result.text.contains(name), "missing \(name)")
             }
+            // Sessions and watches are counted when /metrics is read, not by a timer: this session and its
+            // watch show at once. (Other tests' servers share the process's registry and record their own
+            // counts when read, so a scrape is retried if one of them wrote in between.)
+            var counted = false
+            for _ in 0..<3 where !counted {
+                let lines = try await http.send(.get, "/metrics").text.split(separator: "\n")
+                func value(_ name: String) -> Double {
+                    lines.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                }
+                counted = value("openicws_sessions") >= 1 && value(#"openicws_subscriptions{kind="agent-assistance"}"#) >= 1
+            }
+            #expect(counted, "openicws_sessions and openicws_subscriptions{kind=\"agent-assistance\"} count this session")
             await stream.close()
         }
     }

@@ -99,21 +99,25 @@ extension Mailbox {
     /// `silentTicks` ticks in a row is asked for a `:ping`; a sink to wake is appended to `wakes` (woken
     /// together by the caller, one job per event loop). A stream that writes messages more often than that
     /// never gets one, and idle streams get theirs spread by their own last write, not all in the same tick.
-    public func keepAliveTick(pingAfter silentTicks: Int, wakes: inout StreamWakes) {
-        let wake = state.withLock { state -> Wake? in
+    /// Returns false, having done nothing, when the mailbox is closed.
+    @discardableResult
+    public func keepAliveTick(pingAfter silentTicks: Int, wakes: inout StreamWakes) -> Bool {
+        let (open, wake) = state.withLock { state -> (Bool, Wake?) in
+            if state.closure != nil { return (false, nil) }
             if state.wroteSinceTick {
                 state.wroteSinceTick = false
                 state.silentTicks = 0
-                return nil
+                return (true, nil)
             }
             state.silentTicks += 1
-            guard state.silentTicks >= silentTicks else { return nil }
+            guard state.silentTicks >= silentTicks else { return (true, nil) }
             state.silentTicks = 0
             state.pingRequested = true
-            return state.signal(grouped: true)
+            return (true, state.signal(grouped: true))
         }
         wake?.continuation?.resume()
         if let group = wake?.group { wakes.add(self, group: group) }
+        return open
     }
 
     /// The sink installed for the current stream, if any: what a `StreamWakeGroup` wakes.

@@ -23,6 +23,7 @@ struct OperationsController {
             return response
         })
         router.resource("/metrics", get: { _, _ in
+            await openICWS.recordCountedGauges()
             let bytes = ICWSMetrics.exposition()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -12,14 +12,22 @@ import Synchronization
 final class EventStreams: Sendable {
     let center: ContactCenter
     let configuration: ServerConfiguration
-    /// An open stream: its session, its connection, and since when its session has been seen ended.
+    /// An open stream as the upkeep walks it: its session's mailbox, and since when its session has been seen
+    /// ended.
     struct Live {
-        let session: Session
-        let channel: any Channel
+        let mailbox: Mailbox
         var endedSince: ContinuousClock.Instant?
     }
 
-    private let live = Mutex<(next: UInt64, streams: [UInt64: Live])>((0, [:]))
+    /// The open streams by key. Their connections are kept apart, looked up only to close them, so that the
+    /// once-a-second walk touches one object per stream (its mailbox), not its channel too.
+    struct Open {
+        var next: UInt64 = 0
+        var streams: [UInt64: Live] = [:]
+        var channels: [UInt64: any Channel] = [:]
+    }
+
+    private let live = Mutex(Open())
     private let gauge = Gauge(label: "openicws_sse_streams")
     private let delivered = Counter(label: "openicws_messages_delivered_total", dimensions: [("via", "sse")])
 
@@ -46,13 +54,10 @@ final class EventStreams: Sendable {
             var stuck: [any Channel] = []
             var newlyEnded: [UInt64] = []
             for (key, entry) in live.streams {
-                let mailbox = entry.session.mailbox
-                guard mailbox.isClosed else {
-                    mailbox.keepAliveTick(pingAfter: ticks, wakes: &wakes)
-                    continue
-                }
+                // One look at the mailbox: its tick, unless it is closed.
+                if entry.mailbox.keepAliveTick(pingAfter: ticks, wakes: &wakes) { continue }
                 if let since = entry.endedSince {
-                    if now - since >= grace { stuck.append(entry.channel) }
+                    if now - since >= grace, let channel = live.channels[key] { stuck.append(channel) }
                 } else {
                     newlyEnded.append(key)
                 }
@@ -70,7 +75,7 @@ final class EventStreams: Sendable {
 
     /// Closes the connection of every open stream (the end of a shutdown's grace period).
     func closeAll() {
-        let channels = live.withLock { $0.streams.values.map(\.channel) }
+        let channels = live.withLock { Array($0.channels.values) }
         for channel in channels { channel.close(promise: nil) }
     }
 
@@ -84,7 +89,8 @@ final class EventStreams: Sendable {
             let token = mailbox.attachStream()
             let key = live.withLock { live in
                 live.next += 1
-                live.streams[live.next] = Live(session: session, channel: channel)
+                live.streams[live.next] = Live(mailbox: session.mailbox)
+                live.channels[live.next] = channel
                 return live.next
             }
             session.streamOpened(1)
@@ -94,7 +100,10 @@ final class EventStreams: Sendable {
             /// Once, when the stream is over (from the pump on the event loop, or from this task).
             let end: @Sendable () -> Void = { [self] in
                 guard !ended.exchange(true, ordering: .relaxed) else { return }
-                live.withLock { _ = $0.streams.removeValue(forKey: key) }
+                live.withLock { live in
+                    live.streams[key] = nil
+                    live.channels[key] = nil
+                }
                 session.streamOpened(-1)
                 session.touch(Date())
                 gauge.record(count)
