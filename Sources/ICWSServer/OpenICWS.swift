@@ -156,7 +156,8 @@ public struct OpenICWS: Sendable {
 }
 
 /// Once a second: pings streams that were silent for the ping interval, closes streams abandoned after their
-/// session ended, and probes a failing store; every few seconds, expires idle sessions; with a shared store, also beats this node's heartbeat and retires nodes that stopped beating.
+/// session ended, and probes a failing store; every few seconds, expires idle sessions. With a shared store,
+/// it also beats this node's heartbeat and retires nodes that stopped beating.
 struct SessionUpkeepService: Service {
     let openICWS: OpenICWS
 
