@@ -24,11 +24,12 @@ reading work.
 
 `--split-cpu STREAMS` runs every round a second time with STREAMS streams (say 10) and splits each server's
 CPU in two: what publishing costs per event (the requests that make the event, and the server's own upkeep
-meanwhile, however many streams the event goes to) and what delivering costs per message. A run's CPU per event is C(n) = publishing + n x delivering at n streams, so
-the two stream counts give both: delivering = (C(streams) - C(STREAMS)) / (streams - STREAMS), publishing =
-C(STREAMS) - STREAMS x delivering, from the medians of C. OpenICWS publishes an event with two durable
-requests (an interaction, then an assistance request), nchan with one publish kept in memory. CPU is counted
-in ticks of 10 ms: the split needs runs of tens of events (a run of a few may even give a negative part).
+meanwhile, however many streams the event goes to) and what delivering costs per message. A run's CPU per
+event is C(n) = publishing + n x delivering at n streams, so the two stream counts give both: delivering =
+(C(streams) - C(STREAMS)) / (streams - STREAMS), publishing = C(STREAMS) - STREAMS x delivering, from the
+medians of C. OpenICWS publishes an event with two durable requests (an interaction, then an assistance
+request), nchan with one publish kept in memory. CPU is counted in ticks of 10 ms: the split needs runs of
+tens of events (a run of a few may even give a negative part).
 """
 import argparse, json, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
