@@ -23,8 +23,8 @@ looks for the key inside it on both servers, so that the two are compared on the
 reading work.
 
 `--split-cpu STREAMS` runs every round a second time with STREAMS streams (say 10) and splits each server's
-CPU in two: what publishing costs per event (the requests that make the event, and the server's own upkeep
-meanwhile, however many streams the event goes to) and what delivering costs per message. A run's CPU per
+CPU in two: what publishing costs per event (the requests that make the event, and whatever else the server
+spends meanwhile that does not grow with the streams) and what delivering costs per message. A run's CPU per
 event is C(n) = publishing + n x delivering at n streams, so the two stream counts give both: delivering =
 (C(streams) - C(STREAMS)) / (streams - STREAMS), publishing = C(STREAMS) - STREAMS x delivering, from the
 medians of C. OpenICWS publishes an event with two durable requests (an interaction, then an assistance
