@@ -239,7 +239,7 @@ def main():
                 try:
                     r = run(mode, args, streams)
                 except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                    print(f'round {round_number} {names[mode]:8} failed: {error}', flush=True)
+                    print(f'round {round_number} {names[mode]:8} streams {streams} failed: {error}', flush=True)
                     failed = True
                     continue
                 kept[mode].append(r)
@@ -266,15 +266,14 @@ def main():
                       f"{split['cpu_ms_per_event'][1]:.3f} at {args.streams})")
     if 'openicws' in report and 'nchan' in report:
         ours, theirs = report['openicws'], report['nchan']
-        def ratio(key):
+        def ratio(ours_value, theirs_value):
             # CPU is counted in ticks of 10 ms: a short run may show none.
-            return round(ours[key] / theirs[key], 3) if theirs[key] > 0 else None
-        report['ratio'] = {'p99': ratio('p99_ms'), 'server_cpu_per_message': ratio('server_cpu_us_per_message')}
+            return round(ours_value / theirs_value, 3) if theirs_value > 0 else None
+        report['ratio'] = {'p99': ratio(ours['p99_ms'], theirs['p99_ms']),
+                           'server_cpu_per_message': ratio(ours['server_cpu_us_per_message'], theirs['server_cpu_us_per_message'])}
         if 'cpu_split' in ours and 'cpu_split' in theirs:
-            ours_delivering = ours['cpu_split']['delivery_cpu_us_per_message']
-            theirs_delivering = theirs['cpu_split']['delivery_cpu_us_per_message']
-            report['ratio']['delivery_cpu_per_message'] = (
-                round(ours_delivering / theirs_delivering, 3) if theirs_delivering > 0 else None)
+            report['ratio']['delivery_cpu_per_message'] = ratio(
+                ours['cpu_split']['delivery_cpu_us_per_message'], theirs['cpu_split']['delivery_cpu_us_per_message'])
         shown = {key: 'n/a' if value is None else f'{value:.2f} x' for key, value in report['ratio'].items()}
         print(f"openicws / nchan: p99 {shown['p99']}, server CPU per message {shown['server_cpu_per_message']}"
               + (f", delivering alone {shown['delivery_cpu_per_message']}" if 'delivery_cpu_per_message' in shown else ''))

@@ -5,6 +5,11 @@ import Testing
 
 @Suite("Operations: health, metrics, CORS")
 struct OperationsTests {
+    /// The value of the Prometheus sample `name` (with its labels, if any) among `lines`.
+    static func sample(_ name: String, in lines: [String]) -> Double? {
+        lines.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     @Test("/health answers ok with session and stream counts")
     func health() async throws {
         try await TestServer.make().run { http in
@@ -41,10 +46,8 @@ struct OperationsTests {
             // counts when read, so a scrape is retried if one of them wrote in between.)
             var counted = false
             for _ in 0..<3 where !counted {
-                let lines = try await http.send(.get, "/metrics").text.split(separator: "\n")
-                func value(_ name: String) -> Double {
-                    lines.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-                }
+                let lines = try await http.send(.get, "/metrics").text.split(separator: "\n").map(String.init)
+                func value(_ name: String) -> Double { Self.sample(name, in: lines) ?? 0 }
                 counted = value("openicws_sessions") >= 1 && value(#"openicws_subscriptions{kind="agent-assistance"}"#) >= 1
             }
             #expect(counted, "openicws_sessions and openicws_subscriptions{kind=\"agent-assistance\"} count this session")
@@ -63,9 +66,7 @@ struct OperationsTests {
             _ = try await http.request(by: agent)
             let text = try await http.send(.get, "/metrics").text
             let lines = text.split(separator: "\n").map(String.init)
-            func value(_ prefix: String) -> Double? {
-                lines.first { $0.hasPrefix(prefix + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
-            }
+            func value(_ prefix: String) -> Double? { Self.sample(prefix, in: lines) }
             #expect((value(#"openicws_requests_total{method="POST",route="/icws/connection",status="400"}"#) ?? 0) >= 1, "\(text)")
             #expect((value(#"openicws_requests_total{method="POST",route="/icws/connection",status="201"}"#) ?? 0) >= 1)
             #expect(lines.contains { $0.hasPrefix("openicws_requests_total{") && $0.contains(#"status="404""#) })
