@@ -85,13 +85,14 @@ def accepts(port):
         return False
 
 
-def start_openicws(binary, folder, port):
+def start_openicws(binary, folder, port, environment=None):
+    """`environment`: the server's environment variables, if not this process's."""
     data = os.path.join(folder, 'data')
     os.makedirs(data)
     log_path = os.path.join(folder, 'openicws.log')
     with open(log_path, 'wb') as log:
         process = subprocess.Popen([binary, 'serve', '--port', str(port), '--admin-token', 't', '--data', data],
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment)
     wait_until(lambda: answers(f'http://127.0.0.1:{port}/health'), 'openicws', process, log_path)
     return process
 
@@ -194,10 +195,16 @@ def summary(results):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parser_with_server(description):
+    """An argument parser for a benchmark of `Benchmarks/` with its `--server` option."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--server', default=os.path.join(HERE, '..', '.build', 'release', 'openicws'),
                         help='the openicws binary (default: the package\'s release build)')
+    return parser
+
+
+def main():
+    parser = parser_with_server(__doc__)
     parser.add_argument('--rounds', type=int, default=8, help='rounds; each runs OpenICWS, then nchan (default 8)')
     parser.add_argument('--streams', type=int, default=2000, help='EventSource streams (default 2000)')
     parser.add_argument('--events', type=int, default=60, help='events per run (default 60)')

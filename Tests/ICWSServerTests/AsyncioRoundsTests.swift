@@ -19,14 +19,19 @@ struct AsyncioRoundsTests {
     /// Runs the driver small (20 streams, 4 events at 10 per second) against the built server with `options`;
     /// returns its exit status and what it printed.
     static func runDriver(_ options: [String]) async throws -> (status: Int32, output: String) {
-        let python = try #require(Self.python)
         let server = try #require(BuiltServer.executable)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asyncio-rounds-\(UUID().uuidString)")
+        return try await runScript(Self.script, ["--server", server.path, "--streams", "20", "--events", "4", "--rate", "10"] + options)
+    }
+
+    /// Runs `script` (one of `Benchmarks/`) with python3 and `arguments`; returns its exit status and what it
+    /// printed.
+    static func runScript(_ script: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let python = try #require(Self.python)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(script.deletingPathExtension().lastPathComponent)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let log = folder.appendingPathComponent("rounds.log")
-        let arguments = [Self.script.path, "--server", server.path, "--streams", "20", "--events", "4", "--rate", "10"] + options
-        let status = try await BoardBrowser.runAsync(python, arguments, output: log)
+        let log = folder.appendingPathComponent("output.log")
+        let status = try await BoardBrowser.runAsync(python, [script.path] + arguments, output: log)
         return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
