@@ -174,7 +174,7 @@ struct SessionUpkeepService: Service {
                     sinceHeartbeat = 0
                     await openICWS.center.maintainPresence(deadAfter: openICWS.configuration.nodeTimeoutSeconds)
                 }
-                try await Task.sleep(for: .seconds(1))
+                try await Self.sleep(.seconds(1), on: MultiThreadedEventLoopGroup.singleton.any())
                 sinceHeartbeat += 1
                 sinceReap += 1
                 if sinceReap >= reapEvery {
@@ -185,6 +185,20 @@ struct SessionUpkeepService: Service {
                 await openICWS.center.faultWatches(ifSuspendedLongerThan: openICWS.configuration.storeFaultSeconds)
                 openICWS.streams.upkeep(grace: streamGrace, silentSeconds: openICWS.configuration.ssePingSeconds)
             }
+        }
+    }
+}
+
+extension SessionUpkeepService {
+    /// Sleeps on `loop`'s own timer; throws when the task is cancelled, as `Task.sleep` does. Under `serve`,
+    /// where NIO's loops run Swift's tasks, `Task.sleep` wakes Dispatch's timer thread and one of its workers
+    /// before the loop that resumes the task: half of an idle server's CPU, once a second.
+    static func sleep(_ amount: TimeAmount, on loop: any EventLoop) async throws {
+        let scheduled = loop.scheduleTask(in: amount) {}
+        try await withTaskCancellationHandler {
+            try await scheduled.futureResult.get()
+        } onCancel: {
+            scheduled.cancel()
         }
     }
 }
