@@ -192,7 +192,7 @@ struct SessionUpkeepService: Service {
 extension SessionUpkeepService {
     /// Sleeps on `loop`'s own timer; throws when the task is cancelled, as `Task.sleep` does. Under `serve`,
     /// where NIO's loops run Swift's tasks, `Task.sleep` wakes Dispatch's timer thread and one of its workers
-    /// before the loop that resumes the task: half of an idle server's CPU, once a second.
+    /// before the loop that resumes the task: about a quarter of an idle server's CPU, once a second.
     static func sleep(_ amount: TimeAmount, on loop: any EventLoop) async throws {
         let scheduled = loop.scheduleTask(in: amount) {}
         try await withTaskCancellationHandler {
