@@ -221,7 +221,4 @@ public final class Mailbox: Sendable {
         }
         wake.fire()
     }
-
-    /// Whether the mailbox was closed.
-    public var isClosed: Bool { state.withLock { $0.closure != nil } }
 }
