@@ -34,10 +34,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "ICWSModel", swiftSettings: swiftSettings),
+        // One inline C function: the CPU's prefetch hint, which Swift has no spelling for (see its header).
+        .target(name: "CICWSPrefetch"),
         .target(
             name: "ICWSCore",
             dependencies: [
-                "ICWSModel",
+                "ICWSModel", "CICWSPrefetch",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -44,77 +44,85 @@ extension ChangeFeed {
                 var supervisorBytes: (added: SharedJSON?, changed: SharedJSON?, removed: SharedJSON?)
                 visitStamp &+= 1
                 let stamp = visitStamp
-                for watch in sessions.values {
-                    // Worked out first, so the watch's entry in `pending` is looked up once, and only if it changed.
-                    var agentChange: Bool?
-                    if watch.agentList != nil {
-                        if listed {
-                            if watch.agentList?.insert(id).inserted == true { agentChange = true }
-                        } else if watch.agentList?.remove(id) != nil {
-                            agentChange = false
+                sessions.values.withUnsafeBufferPointer { watches in
+                    for position in watches.indices {
+                        // The watches and mailboxes of the sessions a few steps ahead, on their way meanwhile.
+                        Prefetch.element(position + Prefetch.distance, of: watches, bytes: SessionWatches.prefetchBytes)
+                        if position + Prefetch.distance / 2 < watches.count {
+                            Prefetch.address(watches[position + Prefetch.distance / 2].mailboxAddress, bytes: Mailbox.prefetchBytes)
                         }
-                    }
-                    // Most watches follow no request's details.
-                    let agentDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .agent, watch: watch, memo: &memo)
-                    let supervisorDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .supervisor, watch: watch, memo: &memo)
-                    var supervisorChange: SupervisorListChange?
-                    if supervises, let view = watch.supervisorList {
-                        if view.stamp == stamp {
-                            // Another watch holding this view was visited: the view is already up to date.
-                            supervisorChange = view.change
-                        } else {
-                            // One lookup of the id in the view, updated in place.
-                            if let entry, let entryView {
-                                let had = view.entries.updateValue(entryView, forKey: id)
-                                if had == nil {
-                                    supervisorChange = .added(entry)
-                                } else if had != entryView {
-                                    supervisorChange = .changed(entry)
-                                }
-                            } else if view.entries.removeValue(forKey: id) != nil {
-                                supervisorChange = .removed
+                        let watch = watches[position]
+                        // Worked out first, so the watch's entry in `pending` is looked up once, and only if it changed.
+                        var agentChange: Bool?
+                        if watch.agentList != nil {
+                            if listed {
+                                if watch.agentList?.insert(id).inserted == true { agentChange = true }
+                            } else if watch.agentList?.remove(id) != nil {
+                                agentChange = false
                             }
-                            view.stamp = stamp
-                            view.change = supervisorChange
                         }
-                    }
-                    guard agentChange != nil || agentDetails != nil || supervisorDetails != nil || supervisorChange != nil else { continue }
-                    if direct {
-                        if let added = agentChange {
-                            let bytes = added
-                                ? cached(&agentAddedBytes, memo: &memo) { AssistanceRequestListMessage(isDelta: true, requestsAdded: [id], requestsRemoved: nil) }
-                                : cached(&agentRemovedBytes, memo: &memo) { AssistanceRequestListMessage(isDelta: true, requestsAdded: nil, requestsRemoved: [id]) }
-                            deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: bytes), to: watch, state: state)
+                        // Most watches follow no request's details.
+                        let agentDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .agent, watch: watch, memo: &memo)
+                        let supervisorDetails = watch.details.isEmpty ? nil : detailsDelta(request, side: .supervisor, watch: watch, memo: &memo)
+                        var supervisorChange: SupervisorListChange?
+                        if supervises, let view = watch.supervisorList {
+                            if view.stamp == stamp {
+                                // Another watch holding this view was visited: the view is already up to date.
+                                supervisorChange = view.change
+                            } else {
+                                // One lookup of the id in the view, updated in place.
+                                if let entry, let entryView {
+                                    let had = view.entries.updateValue(entryView, forKey: id)
+                                    if had == nil {
+                                        supervisorChange = .added(entry)
+                                    } else if had != entryView {
+                                        supervisorChange = .changed(entry)
+                                    }
+                                } else if view.entries.removeValue(forKey: id) != nil {
+                                    supervisorChange = .removed
+                                }
+                                view.stamp = stamp
+                                view.change = supervisorChange
+                            }
                         }
-                        if let agentDetails { deliver(agentDetails, to: watch, state: state) }
-                        if let supervisorDetails { deliver(supervisorDetails, to: watch, state: state) }
-                        let bytes: SharedJSON?
+                        guard agentChange != nil || agentDetails != nil || supervisorDetails != nil || supervisorChange != nil else { continue }
+                        if direct {
+                            if let added = agentChange {
+                                let bytes = added
+                                    ? cached(&agentAddedBytes, memo: &memo) { AssistanceRequestListMessage(isDelta: true, requestsAdded: [id], requestsRemoved: nil) }
+                                    : cached(&agentRemovedBytes, memo: &memo) { AssistanceRequestListMessage(isDelta: true, requestsAdded: nil, requestsRemoved: [id]) }
+                                deliver(OutboundMessage(watch: .agentAssistance, isDelta: true, json: bytes), to: watch, state: state)
+                            }
+                            if let agentDetails { deliver(agentDetails, to: watch, state: state) }
+                            if let supervisorDetails { deliver(supervisorDetails, to: watch, state: state) }
+                            let bytes: SharedJSON?
+                            switch supervisorChange {
+                            case .added(let entry)?:
+                                bytes = cached(&supervisorBytes.added, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsAdded: [entry]) }
+                            case .changed(let entry)?:
+                                bytes = cached(&supervisorBytes.changed, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsChanged: [entry]) }
+                            case .removed?:
+                                bytes = cached(&supervisorBytes.removed, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsRemoved: [id]) }
+                            case nil:
+                                bytes = nil
+                            }
+                            if let bytes { deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch, state: state) }
+                            continue
+                        }
+                        let index = slot(watch)
+                        switch agentChange {
+                        case true?: pending[index].lists.agentAdded.append(id)
+                        case false?: pending[index].lists.agentRemoved.append(id)
+                        case nil: break
+                        }
+                        if let agentDetails { pending[index].lists.details.append(agentDetails) }
+                        if let supervisorDetails { pending[index].lists.details.append(supervisorDetails) }
                         switch supervisorChange {
-                        case .added(let entry)?:
-                            bytes = cached(&supervisorBytes.added, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsAdded: [entry]) }
-                        case .changed(let entry)?:
-                            bytes = cached(&supervisorBytes.changed, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsChanged: [entry]) }
-                        case .removed?:
-                            bytes = cached(&supervisorBytes.removed, memo: &memo) { SupervisorAssistanceRequestMessage(isDelta: true, requestsRemoved: [id]) }
-                        case nil:
-                            bytes = nil
+                        case .added(let entry)?: pending[index].lists.supervisorAdded.append(entry)
+                        case .changed(let entry)?: pending[index].lists.supervisorChanged.append(entry)
+                        case .removed?: pending[index].lists.supervisorRemoved.append(id)
+                        case nil: break
                         }
-                        if let bytes { deliver(OutboundMessage(watch: .supervisorAssistance, isDelta: true, json: bytes), to: watch, state: state) }
-                        continue
-                    }
-                    let index = slot(watch)
-                    switch agentChange {
-                    case true?: pending[index].lists.agentAdded.append(id)
-                    case false?: pending[index].lists.agentRemoved.append(id)
-                    case nil: break
-                    }
-                    if let agentDetails { pending[index].lists.details.append(agentDetails) }
-                    if let supervisorDetails { pending[index].lists.details.append(supervisorDetails) }
-                    switch supervisorChange {
-                    case .added(let entry)?: pending[index].lists.supervisorAdded.append(entry)
-                    case .changed(let entry)?: pending[index].lists.supervisorChanged.append(entry)
-                    case .removed?: pending[index].lists.supervisorRemoved.append(id)
-                    case nil: break
                     }
                 }
             }

@@ -22,6 +22,7 @@ extension Mailbox {
             if state.sink != nil {
                 state.sink = nil
                 state.sinkWoken = false
+                setSinkAddresses(nil)
             }
             return (state.streamOwner, wake)
         }
@@ -37,6 +38,7 @@ extension Mailbox {
             guard state.streamOwner == token else { return (false, false) }
             state.sink = (token, sink, group)
             state.sinkWoken = true
+            setSinkAddresses(sink)
             return (true, true)
         }
         if wakeNow { sink.wake() }
@@ -64,6 +66,9 @@ extension Mailbox {
             if state.streamOwner != token { return .end }
             if !state.queue.isEmpty {
                 let count = state.queue.moveAll(into: &state.replay, visiting: encode)
+                let next = state.replay.nextWriteAddresses
+                replayHeaderAddress.store(next.header, ordering: .relaxed)
+                replaySlotAddress.store(next.slot, ordering: .relaxed)
                 state.wroteSinceTick = true
                 let more = state.closure != nil || state.pingRequested
                 if !more, state.sink?.owner == token { state.sinkWoken = false }
@@ -86,6 +91,7 @@ extension Mailbox {
             if state.sink?.owner == token {
                 state.sink = nil
                 state.sinkWoken = false
+                setSinkAddresses(nil)
             }
             guard state.waiter?.owner == token else { return nil }
             let waiter = state.waiter?.continuation

@@ -30,6 +30,18 @@ struct ReplayRing {
         }
     }
 
+    /// Where the next `append` writes (its slot, and the storage's header that it reads first), as addresses for
+    /// `Prefetch`: only ever prefetched, so one made stale by a later growth is harmless. Zero when nothing is
+    /// stored yet.
+    var nextWriteAddresses: (header: UInt, slot: UInt) {
+        storage.withUnsafeBufferPointer { buffer -> (header: UInt, slot: UInt) in
+            guard let base = buffer.baseAddress else { return (0, 0) }
+            let index = storage.count < capacity ? storage.count : head
+            // An array's header (its count and capacity) sits just before its first element.
+            return (UInt(bitPattern: UnsafeRawPointer(base) - 32), UInt(bitPattern: UnsafeRawPointer(base + index)))
+        }
+    }
+
     /// Keeps `entries` by moving them in (no reference counting on their shared bytes, which other threads
     /// are handing on meanwhile); `entries` is left holding placeholders.
     mutating func move(from entries: inout [MailboxEntry]) {

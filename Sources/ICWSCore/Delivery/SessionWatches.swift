@@ -94,6 +94,8 @@ final class SessionWatches {
     let session: Session
     /// `session.mailbox`, kept here so that a delivery touches no other object of the session.
     let mailbox: Mailbox
+    /// `mailbox`'s address, for `Prefetch` (read without reference counting, which would touch the mailbox).
+    let mailboxAddress: UnsafeRawPointer
     /// Ids the client holds in its agent-assistance list; nil when not watching.
     var agentList: Set<String>?
     /// The supervisor-assistance list view, often shared with the user's other watches; nil when not watching.
@@ -106,7 +108,11 @@ final class SessionWatches {
     init(session: Session) {
         self.session = session
         self.mailbox = session.mailbox
+        self.mailboxAddress = Prefetch.address(of: session.mailbox)
     }
+
+    /// The bytes a fan-out reads from the object's start (its header and the fields above), for `Prefetch`.
+    static var prefetchBytes: Int { 128 }
 
     var userId: String { session.userId }
 

@@ -11,6 +11,17 @@ public protocol StreamSink: AnyObject, Sendable {
     /// Who wakes this sink together with others (the server: one group per event loop). Asked once, when the
     /// sink is installed, so that a fan-out never touches the sinks themselves.
     var wakeGroup: any StreamWakeGroup { get }
+
+    /// Where the sink's work starts in memory: its own object, and the one it writes through (the server: the
+    /// stream's connection). A fan-out prefetches them a few streams ahead (`Mailbox.prefetchSink()`), never
+    /// reading them; asked once, when the sink is installed.
+    var prefetchAddresses: (UnsafeRawPointer, UnsafeRawPointer?) { get }
+}
+
+extension StreamSink {
+    public var prefetchAddresses: (UnsafeRawPointer, UnsafeRawPointer?) {
+        (Prefetch.address(of: self), nil)
+    }
 }
 
 /// Wakes many sinks at once (the server: one job on their event loop).

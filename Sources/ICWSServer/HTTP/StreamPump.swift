@@ -22,6 +22,9 @@ final class StreamPump: StreamSink, @unchecked Sendable {
     private let scratch: LoopScratch
     // Touched on `eventLoop` only.
     private var connection: ConnectionGuard?
+    /// `connection`'s address, for `Prefetch` only (read without reference counting; a stale address after the
+    /// stream ended is harmless to a prefetch).
+    let connectionAddress: UnsafeRawPointer
     private var finished = false
     private var onFinish: (() -> Void)?
 
@@ -30,11 +33,16 @@ final class StreamPump: StreamSink, @unchecked Sendable {
         self.eventLoop = connection.eventLoop
         self.wakeGroup = PerLoop.value(for: connection.eventLoop) { PumpWakeGroup(eventLoop: connection.eventLoop) }
         self.connection = connection
+        self.connectionAddress = Prefetch.address(of: connection)
         self.mailbox = mailbox
         self.token = token
         self.delivered = delivered
         self.onFinish = onFinish
         self.scratch = PerLoop.value(for: connection.eventLoop) { LoopScratch() }
+    }
+
+    var prefetchAddresses: (UnsafeRawPointer, UnsafeRawPointer?) {
+        (Prefetch.address(of: self), connectionAddress)
     }
 
     func wake() {
@@ -145,14 +153,21 @@ final class PumpWakeGroup: StreamWakeGroup {
 
     /// On the event loop: pumps the streams of `mailboxes`, and counts what they wrote once (the pumps of one
     /// server share the counter).
+    ///
+    /// Each step names the mailbox and then the pump and connection of the streams a few steps ahead
+    /// (`Prefetch`), so that their cache misses overlap with this stream's work.
     private static func pump(_ mailboxes: [Mailbox]) {
         var count = 0
         var last: StreamPump?
-        for mailbox in mailboxes {
-            // Only pumps are installed with this group; a mailbox whose stream ended meanwhile has none.
-            guard let pump = mailbox.installedSink as? StreamPump else { continue }
-            count += pump.pump()
-            last = pump
+        mailboxes.withUnsafeBufferPointer { mailboxes in
+            for index in mailboxes.indices {
+                Prefetch.element(index + Prefetch.distance, of: mailboxes, bytes: Mailbox.prefetchBytes)
+                if index + Prefetch.distance / 2 < mailboxes.count { mailboxes[index + Prefetch.distance / 2].prefetchSink() }
+                // Only pumps are installed with this group; a mailbox whose stream ended meanwhile has none.
+                guard let pump = mailboxes[index].installedSink as? StreamPump else { continue }
+                count += pump.pump()
+                last = pump
+            }
         }
         if count > 0 { last?.delivered.increment(by: count) }
     }
