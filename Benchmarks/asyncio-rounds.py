@@ -30,6 +30,10 @@ event is C(n) = publishing + n x delivering at n streams, so the two stream coun
 medians of C. OpenICWS publishes an event with two durable requests (an interaction, then an assistance
 request), nchan with one publish kept in memory. CPU is counted in ticks of 10 ms: the split needs runs of
 tens of events (a run of a few may even give a negative part).
+
+`--against OTHER` also runs another openicws binary in every round, between the two (OpenICWS, the other
+build, nchan), measured the same way: how a change to the server compares with the build before it, in the
+same rounds. Its medians are reported as `against`, with the ratios of `--server`'s to them.
 """
 import argparse, json, os, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -141,11 +145,14 @@ def run(mode, args, streams):
     folder = tempfile.mkdtemp(prefix=f'asyncio-rounds-{mode}-')
     port = free_port()
     try:
-        server = start_openicws(args.server, folder, port) if mode == 'icws' else start_nchan(folder, port)
+        if mode == 'nchan':
+            server = start_nchan(folder, port)
+        else:
+            server = start_openicws(args.server if mode == 'icws' else args.against, folder, port)
         try:
             steal = steal_ticks()
             measured = subprocess.run(
-                [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), mode, str(port), str(streams),
+                [sys.executable, os.path.join(HERE, 'asyncio-fanout.py'), 'nchan' if mode == 'nchan' else 'icws', str(port), str(streams),
                  str(args.events), str(args.rate), str(server.pid)],
                 capture_output=True, text=True, timeout=args.events / args.rate + 600,
                 env=dict(os.environ, KEEP_ALIVE='1' if args.keep_alive else '0', NCHAN_PAYLOAD=args.nchan_payload))
@@ -205,7 +212,7 @@ def parser_with_server(description):
 
 def main():
     parser = parser_with_server(__doc__)
-    parser.add_argument('--rounds', type=int, default=8, help='rounds; each runs OpenICWS, then nchan (default 8)')
+    parser.add_argument('--rounds', type=int, default=8, help='rounds; each runs OpenICWS, then --against\'s build if given, then nchan (default 8)')
     parser.add_argument('--streams', type=int, default=2000, help='EventSource streams (default 2000)')
     parser.add_argument('--events', type=int, default=60, help='events per run (default 60)')
     parser.add_argument('--rate', type=float, default=5, help='events per second (default 5)')
@@ -215,6 +222,8 @@ def main():
     parser.add_argument('--split-cpu', type=int, default=0, metavar='STREAMS',
                         help='also run every round with STREAMS streams, and split each server\'s CPU into publishing '
                              'per event and delivering per message (see above)')
+    parser.add_argument('--against', metavar='OTHER',
+                        help='another openicws binary to run in every round as well, to compare a build with another')
     parser.add_argument('--nchan-payload', choices=['key', 'icws'], default='key',
                         help='what nchan publishes: the event\'s key alone (default), or the ICWS message OpenICWS '
                              'sends for it, so that the reader does the same work on both servers')
@@ -225,6 +234,8 @@ def main():
         parser.error('--split-cpu needs fewer streams than --streams, and at least 1')
     if not (os.path.isfile(args.server) and os.access(args.server, os.X_OK)):
         parser.error(f'no openicws binary at {args.server} (swift build -c release --product openicws)')
+    if args.against and not (os.path.isfile(args.against) and os.access(args.against, os.X_OK)):
+        parser.error(f'no openicws binary at {args.against} (--against)')
     if not args.no_nchan and not (os.path.isfile(NCHAN_MODULE) and os.access('/usr/sbin/nginx', os.X_OK)):
         parser.error('nginx with nchan is missing (apt-get install nginx-light libnginx-mod-nchan), or pass --no-nchan')
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -234,8 +245,8 @@ def main():
     if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < needed:
         parser.error(f'{args.streams} streams need about {needed} open files; the hard limit is {hard}')
 
-    modes = ['icws'] if args.no_nchan else ['icws', 'nchan']
-    names = {'icws': 'openicws', 'nchan': 'nchan'}
+    modes = ['icws'] + (['against'] if args.against else []) + ([] if args.no_nchan else ['nchan'])
+    names = {'icws': 'openicws', 'against': 'against', 'nchan': 'nchan'}
     results = {mode: [] for mode in modes}
     failed = False
     small = {mode: [] for mode in modes}
@@ -255,7 +266,8 @@ def main():
                       f"{cpu_per_event(r):6.2f} ms/event  streams {streams}  missing {r['missing']}  "
                       f"steal {r['steal_ticks']}", flush=True)
     report = {'rounds': args.rounds, 'streams': args.streams, 'events': args.events, 'rate': args.rate,
-              'keep_alive': args.keep_alive, 'nchan_payload': args.nchan_payload, 'split_cpu': args.split_cpu}
+              'keep_alive': args.keep_alive, 'nchan_payload': args.nchan_payload, 'split_cpu': args.split_cpu,
+              'against_server': args.against}
     for mode in modes:
         if results[mode]:
             report[names[mode]] = summary(results[mode])
@@ -271,11 +283,12 @@ def main():
                       f"delivering {split['delivery_cpu_us_per_message']:6.2f} us/message "
                       f"(from {split['cpu_ms_per_event'][0]:.3f} ms/event at {args.split_cpu} streams, "
                       f"{split['cpu_ms_per_event'][1]:.3f} at {args.streams})")
+    def ratio(ours_value, theirs_value):
+        # CPU is counted in ticks of 10 ms: a short run may show none.
+        return round(ours_value / theirs_value, 3) if theirs_value > 0 else None
+
     if 'openicws' in report and 'nchan' in report:
         ours, theirs = report['openicws'], report['nchan']
-        def ratio(ours_value, theirs_value):
-            # CPU is counted in ticks of 10 ms: a short run may show none.
-            return round(ours_value / theirs_value, 3) if theirs_value > 0 else None
         report['ratio'] = {'p99': ratio(ours['p99_ms'], theirs['p99_ms']),
                            'server_cpu_per_message': ratio(ours['server_cpu_us_per_message'], theirs['server_cpu_us_per_message'])}
         if 'cpu_split' in ours and 'cpu_split' in theirs:
@@ -284,6 +297,12 @@ def main():
         shown = {key: 'n/a' if value is None else f'{value:.2f} x' for key, value in report['ratio'].items()}
         print(f"openicws / nchan: p99 {shown['p99']}, server CPU per message {shown['server_cpu_per_message']}"
               + (f", delivering alone {shown['delivery_cpu_per_message']}" if 'delivery_cpu_per_message' in shown else ''))
+    if 'openicws' in report and 'against' in report:
+        ours, other = report['openicws'], report['against']
+        report['ratio_against'] = {'p99': ratio(ours['p99_ms'], other['p99_ms']),
+                                   'server_cpu_per_message': ratio(ours['server_cpu_us_per_message'], other['server_cpu_us_per_message'])}
+        shown = {key: 'n/a' if value is None else f'{value:.2f} x' for key, value in report['ratio_against'].items()}
+        print(f"openicws / against: p99 {shown['p99']}, server CPU per message {shown['server_cpu_per_message']}")
     print(json.dumps(report))
     missing = any(s.get('missing', 0) for s in (report.get(names[m], {}) for m in modes))
     sys.exit(1 if failed or missing or any(not results[m] or (args.split_cpu and not small[m]) for m in modes) else 0)

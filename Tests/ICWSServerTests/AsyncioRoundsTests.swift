@@ -128,4 +128,35 @@ struct AsyncioRoundsTests {
         let ours = try #require(report["openicws"] as? [String: Any], "\(last)")
         #expect(ours["missing"] as? Int == 0 && ours["model_matches"] as? Int == 4, "\(last)")
     }
+
+    @Test(
+        "with --against, a second openicws binary runs in every round too, right after the first, and its medians and the first's ratios to them are reported; a binary that is not there is refused",
+        .enabled(if: BuiltServer.executable != nil && python != nil, "needs python3 and a built openicws"),
+        .timeLimit(.minutes(3)))
+    func againstAnotherBuild() async throws {
+        let server = try #require(BuiltServer.executable)
+        let (status, output) = try await Self.runDriver(["--rounds", "2", "--no-nchan", "--against", server.path])
+        #expect(status == 0, "the driver failed:\n\(output)")
+        let runs = output.split(separator: "\n").filter { $0.hasPrefix("round ") }
+        // Alternating: each round runs --server's build, then the other one.
+        #expect(runs.map { $0.split(separator: " ")[2] } == ["openicws", "against", "openicws", "against"], "\(output)")
+        #expect(runs.allSatisfy { $0.contains("missing 0") }, "\(output)")
+
+        let last = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "a JSON report last:\n\(output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(report["against_server"] as? String == server.path, "\(last)")
+        let other = try #require(report["against"] as? [String: Any], "\(last)")
+        #expect(other["missing"] as? Int == 0 && other["model_matches"] as? Int == 2 * 4, "\(last)")
+        let ratio = try #require(report["ratio_against"] as? [String: Any], "\(last)")
+        let ours = try #require(report["openicws"] as? [String: Any], "\(last)")
+        let p99 = try #require(ratio["p99"] as? Double, "\(last)")
+        let expected = try #require(ours["p99_ms"] as? Double) / (try #require(other["p99_ms"] as? Double))
+        #expect(abs(p99 - expected) < 0.001, "the p99 ratio is --server's median over the other's: \(last)")
+        #expect(report["nchan"] == nil, "\(last)")
+
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-openicws-\(UUID().uuidString)")
+        let (refused, message) = try await Self.runDriver(["--rounds", "1", "--no-nchan", "--against", missing.path])
+        #expect(refused == 2, "argparse refuses the option:\n\(message)")
+        #expect(message.contains("--against"), "\(message)")
+    }
 }
