@@ -159,17 +159,16 @@ public final class Mailbox: Sendable {
     /// Prefetches the installed sink's objects (`StreamSink.prefetchAddresses`), without the lock. For a fan-out
     /// loop, a few streams before it reaches this mailbox.
     public func prefetchSink() {
-        let sink = sinkAddress.load(ordering: .relaxed)
-        guard sink != 0, let address = UnsafeRawPointer(bitPattern: sink) else { return }
-        Prefetch.address(address, bytes: Self.sinkPrefetchBytes)
-        if let companion = UnsafeRawPointer(bitPattern: sinkCompanionAddress.load(ordering: .relaxed)) {
-            Prefetch.address(companion, bytes: Self.sinkPrefetchBytes)
-        }
-        if let header = UnsafeRawPointer(bitPattern: replayHeaderAddress.load(ordering: .relaxed)) {
-            Prefetch.address(header, bytes: 1)
-        }
-        if let slot = UnsafeRawPointer(bitPattern: replaySlotAddress.load(ordering: .relaxed)) {
-            Prefetch.address(slot, bytes: MemoryLayout<MailboxEntry>.stride)
+        Self.prefetch(sinkAddress, bytes: Self.sinkPrefetchBytes)
+        Self.prefetch(sinkCompanionAddress, bytes: Self.sinkPrefetchBytes)
+        Self.prefetch(replayHeaderAddress, bytes: 1)
+        Self.prefetch(replaySlotAddress, bytes: MemoryLayout<MailboxEntry>.stride)
+    }
+
+    /// Prefetches `bytes` bytes from the address kept in `address`, unless none is kept (0).
+    private static func prefetch(_ address: borrowing Atomic<UInt>, bytes: Int) {
+        if let pointer = UnsafeRawPointer(bitPattern: address.load(ordering: .relaxed)) {
+            Prefetch.address(pointer, bytes: bytes)
         }
     }
 
